@@ -1,0 +1,267 @@
+"""Waveform augmentations: noise, stretch_pitch, shift, echo, reverb.
+
+Each augmentation is a pure function ``f(y, sr, rng, **params) -> y_aug``: it first draws its
+parameters from ``rng`` (a :class:`numpy.random.Generator`), then applies them, so the same
+generator state always gives the same output. Ranges are ``(low, high)`` tuples drawn
+uniformly; pass ``(v, v)`` for a fixed value. The defaults follow the seed recipe.
+
+:data:`AUGMENTATIONS` maps each name to its function; :class:`AudioFeatureTransformer`
+accepts the names, ``(name, params)`` pairs, or any callable with the same signature.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import librosa
+import numpy as np
+from scipy.signal import fftconvolve
+
+from .audio import check_waveform, load_audio, resample
+
+__all__ = [
+    "AUGMENTATIONS",
+    "echo",
+    "noise",
+    "reverb",
+    "shift",
+    "stretch_pitch",
+]
+
+
+def _draw(rng: np.random.Generator, value, name: str) -> float:
+    """Draw uniformly from a ``(low, high)`` range, or return a scalar as is."""
+    if np.isscalar(value):
+        return float(value)
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Augmentation parameter '{name}' must be a number or a (low, high) "
+                         f"pair, got {value!r}.") from exc
+    if low > high:
+        raise ValueError(f"Augmentation parameter '{name}' has low > high: {value!r}.")
+    return float(rng.uniform(low, high)) if high > low else low
+
+
+def _power(y: np.ndarray) -> float:
+    return float(np.mean(np.square(y, dtype=np.float64)))
+
+
+@lru_cache(maxsize=32)
+def _background(path: str, sr: int) -> np.ndarray:
+    return load_audio(path, sr)
+
+
+def noise(y, sr, rng, *, snr_db=(15.0, 30.0), noise_files: Sequence | None = None):
+    """Add Gaussian or background noise at a signal-to-noise ratio drawn from ``snr_db``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+    sr : int
+    rng : numpy.random.Generator
+    snr_db : float or (float, float), default=(15, 30)
+        Signal-to-noise ratio in dB (range drawn uniformly).
+    noise_files : sequence of path-like, optional
+        Background recordings (e.g. babble, street). One is drawn per call, looped to the
+        clip's length from a random offset, and scaled to the drawn SNR. Without them the noise
+        is white Gaussian.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.augment import noise
+    >>> y = np.sin(np.linspace(0, 2000, 16000)).astype(np.float32)
+    >>> noisy = noise(y, 16000, np.random.default_rng(0), snr_db=20)
+    >>> snr = 10 * np.log10(np.mean(y**2) / np.mean((noisy - y) ** 2))
+    >>> round(float(snr))
+    20
+    """
+    snr = _draw(rng, snr_db, "snr_db")
+    signal_power = _power(y)
+    if signal_power == 0:
+        return y.copy()
+    if noise_files:
+        path = os.fspath(noise_files[int(rng.integers(len(noise_files)))])
+        background = _background(path, int(sr))
+        reps = int(np.ceil((y.size + background.size) / background.size))
+        looped = np.tile(background, reps)
+        start = int(rng.integers(background.size))
+        n = looped[start : start + y.size].astype(np.float64)
+        if _power(n) == 0:
+            raise ValueError(f"Background noise file '{path}' is silent; it cannot set an SNR.")
+    else:
+        n = rng.standard_normal(y.size)
+    # exact SNR on the realised noise, not its expectation: the augmentation is what it claims
+    n *= np.sqrt(signal_power / (_power(n) * 10.0 ** (snr / 10.0)))
+    return (y + n).astype(np.float32)
+
+
+def stretch_pitch(y, sr, rng, *, rate=(0.8, 1.2), n_steps=(-2.0, 2.0)):
+    """Time-stretch by ``rate`` then pitch-shift by ``n_steps`` semitones.
+
+    Both steps share a single phase vocoder: a pitch shift is a time stretch followed by
+    resampling, and two consecutive stretches compose into one, so ``rate`` and the pitch's
+    stretch factor are multiplied and the signal is resampled once. The output length is
+    ``len(y) / rate`` (the caller pads or crops it).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+    sr : int
+    rng : numpy.random.Generator
+    rate : float or (float, float), default=(0.8, 1.2)
+        Speed factor (> 1 is faster).
+    n_steps : float or (float, float), default=(-2, 2)
+        Pitch shift in semitones.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.augment import stretch_pitch
+    >>> y = np.sin(2 * np.pi * 200 * np.arange(16000) / 16000).astype(np.float32)
+    >>> stretch_pitch(y, 16000, np.random.default_rng(0), rate=2.0, n_steps=0).shape
+    (8000,)
+    """
+    r = _draw(rng, rate, "rate")
+    steps = _draw(rng, n_steps, "n_steps")
+    if r <= 0:
+        raise ValueError(f"Augmentation parameter 'rate' must be > 0, got {r}.")
+    pitch_rate = 2.0 ** (-steps / 12.0)
+    stretched = librosa.effects.time_stretch(np.asarray(y, dtype=np.float32), rate=r * pitch_rate)
+    if steps == 0:
+        return stretched.astype(np.float32)
+    out = resample(stretched, float(sr) / pitch_rate, sr)
+    return out.astype(np.float32)
+
+
+def shift(y, sr, rng, *, seconds=(-0.3, 0.3)):
+    """Circularly shift the waveform in time by a number of seconds drawn from ``seconds``.
+
+    The roll keeps every sample (the energy is unchanged), as in the seed recipe.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.augment import shift
+    >>> shift(np.arange(5.0), 1, np.random.default_rng(0), seconds=2).tolist()
+    [3.0, 4.0, 0.0, 1.0, 2.0]
+    """
+    n = int(round(_draw(rng, seconds, "seconds") * sr))
+    return np.roll(y, n)
+
+
+def _delayed_sum(y: np.ndarray, delay: int, decay: float) -> np.ndarray:
+    out = np.array(y, dtype=np.float32, copy=True)
+    if 0 < delay < y.size:
+        out[delay:] += decay * y[:-delay]
+    return out
+
+
+def echo(y, sr, rng, *, delay=(0.1, 0.3), decay=(0.3, 0.6)):
+    """Add one delayed, attenuated copy of the signal: ``y[t] + decay * y[t - delay]``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+    sr : int
+    rng : numpy.random.Generator
+    delay : float or (float, float), default=(0.1, 0.3)
+        Delay in seconds.
+    decay : float or (float, float), default=(0.3, 0.6)
+        Gain of the delayed copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.augment import echo
+    >>> echo(np.array([1.0, 0, 0, 0]), 1, np.random.default_rng(0), delay=2, decay=0.5).tolist()
+    [1.0, 0.0, 0.5, 0.0]
+    """
+    d = int(round(_draw(rng, delay, "delay") * sr))
+    g = _draw(rng, decay, "decay")
+    return _delayed_sum(y, d, g)
+
+
+def reverb(y, sr, rng, *, delay=(0.05, 0.15), decay=(0.2, 0.4), rt60=(0.2, 0.6), wet=(0.2, 0.4)):
+    """Echo followed by room reverberation (as in the seed recipe).
+
+    The reverberation is a convolution with a synthetic impulse response: exponentially
+    decaying Gaussian noise that falls by 60 dB after ``rt60`` seconds, mixed in at ``wet``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.augment import reverb
+    >>> y = np.zeros(8000, dtype=np.float32); y[0] = 1
+    >>> out = reverb(y, 8000, np.random.default_rng(0))
+    >>> out.shape, bool(np.abs(out[1000:]).sum() > 0)
+    ((8000,), True)
+    """
+    y = echo(y, sr, rng, delay=delay, decay=decay)
+    t60 = _draw(rng, rt60, "rt60")
+    mix = _draw(rng, wet, "wet")
+    n_ir = max(1, int(t60 * sr))
+    t = np.arange(n_ir) / sr
+    # 60 dB amplitude decay over rt60: exp(-6.9 t / rt60)
+    ir = rng.standard_normal(n_ir) * np.exp(-6.907755 * t / max(t60, 1e-6))
+    ir /= np.sqrt(np.sum(ir**2))
+    wet_signal = fftconvolve(y, ir)[: y.size]
+    return ((1.0 - mix) * y + mix * wet_signal).astype(np.float32)
+
+
+AUGMENTATIONS: dict[str, Callable] = {
+    "noise": noise,
+    "stretch_pitch": stretch_pitch,
+    "shift": shift,
+    "echo": echo,
+    "reverb": reverb,
+}
+
+
+def resolve_augmentations(augment) -> list[tuple[str, Callable, dict]]:
+    """Turn the ``augment`` parameter into ``[(name, function, params), ...]``.
+
+    Raises a ValueError naming the parameter for anything it does not understand.
+    """
+    if augment is None:
+        return []
+    if isinstance(augment, (str, bytes)) or callable(augment):
+        augment = [augment]
+    try:
+        items = list(augment)
+    except TypeError as exc:
+        raise ValueError(
+            f"Parameter 'augment' must be None or a sequence of names, (name, params) pairs "
+            f"or callables; got {augment!r}."
+        ) from exc
+    resolved = []
+    for item in items:
+        params: dict = {}
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], dict):
+            item, params = item
+        if isinstance(item, str):
+            if item not in AUGMENTATIONS:
+                raise ValueError(
+                    f"Parameter 'augment' names an unknown augmentation {item!r}; "
+                    f"known: {sorted(AUGMENTATIONS)}."
+                )
+            resolved.append((item, AUGMENTATIONS[item], dict(params)))
+        elif callable(item):
+            name = getattr(item, "__name__", type(item).__name__)
+            resolved.append((name, item, dict(params)))
+        else:
+            raise ValueError(
+                f"Parameter 'augment' holds {item!r}; each entry must be a name "
+                f"({sorted(AUGMENTATIONS)}), a (name, params) pair or a callable."
+            )
+    return resolved
+
+
+def apply_augmentation(func, params, y, sr, rng, source) -> np.ndarray:
+    """Run one augmentation and check what it returned, naming the clip on failure."""
+    out = func(y, sr, rng, **params)
+    name = getattr(func, "__name__", repr(func))
+    return check_waveform(out, source=f"augmentation {name!r} output for {source}")

@@ -1,0 +1,179 @@
+"""RAVDESS: Ryerson Audio-Visual Database of Emotional Speech and Song (audio-only part)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sklearn.utils import Bunch
+
+from ._base import _Skip, build_bunch, check_root, scan
+
+__all__ = ["load_ravdess"]
+
+_NAME = re.compile(r"^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})$")
+_ACTOR_FOLDER = re.compile(r"^actor_(\d+)$", re.IGNORECASE)
+
+_EMOTIONS = {
+    "01": "neutral",
+    "02": "calm",
+    "03": "happy",
+    "04": "sad",
+    "05": "angry",
+    "06": "fear",
+    "07": "disgust",
+    "08": "surprise",
+}
+_CHANNELS = {"01": "speech", "02": "song"}
+_INTENSITIES = {"01": "normal", "02": "strong"}
+_STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
+
+_DESCR = """\
+RAVDESS (Ryerson Audio-Visual Database of Emotional Speech and Song), audio-only {subset}.
+
+24 professional actors (12 female, 12 male; odd actor numbers are male) speak or sing two
+lexically matched statements in a neutral North American accent. Speech: neutral, calm, happy,
+sad, angry, fearful, surprise and disgust (1,440 clips, 60 per actor). Song: neutral, calm,
+happy, sad, angry and fearful (1,012 clips, 44 per actor; actor 18 has no song files).
+Every emotion except neutral comes at two intensities (normal, strong). 48 kHz, 16-bit WAV.
+
+File names: modality-channel-emotion-intensity-statement-repetition-actor.wav, e.g.
+03-01-06-01-02-01-12.wav (audio-only, speech, fearful, normal, "Dogs...", 1st repetition,
+actor 12).
+
+Licence: CC BY-NC-SA 4.0. Source: https://zenodo.org/records/1188976
+Citation: Livingstone SR, Russo FA (2018). The Ryerson Audio-Visual Database of Emotional
+Speech and Song (RAVDESS). PLoS ONE 13(5): e0196391. doi:10.1371/journal.pone.0196391"""
+
+
+def _parser(subset: str):
+    wanted = "01" if subset == "speech" else "02"
+
+    def parse(path: Path) -> dict:
+        match = _NAME.match(path.stem)
+        if match is None:
+            raise _Skip("name does not follow the RAVDESS pattern 03-01-06-01-02-01-12.wav")
+        modality, channel, emotion, intensity, statement, repetition, actor = match.groups()
+        problems = []
+        if modality != "03":
+            problems.append(f"modality {modality} is not 03 (audio-only)")
+        if channel not in _CHANNELS:
+            problems.append(f"vocal channel {channel} is not 01 or 02")
+        if emotion not in _EMOTIONS:
+            problems.append(f"emotion code {emotion} is not 01-08")
+        if intensity not in _INTENSITIES:
+            problems.append(f"intensity {intensity} is not 01 or 02")
+        if statement not in _STATEMENTS:
+            problems.append(f"statement {statement} is not 01 or 02")
+        if repetition not in ("01", "02"):
+            problems.append(f"repetition {repetition} is not 01 or 02")
+        if not 1 <= int(actor) <= 24:
+            problems.append(f"actor {actor} is not 01-24")
+        if problems:
+            raise _Skip("invalid RAVDESS field codes", "; ".join(problems))
+        folder = _ACTOR_FOLDER.match(path.parent.name)
+        if folder is not None and int(folder.group(1)) != int(actor):
+            raise _Skip(
+                "actor number in the name differs from its Actor_XX folder",
+                f"actor {actor} in folder {path.parent.name}",
+            )
+        if channel != wanted:
+            raise _Skip(
+                f"{_CHANNELS[channel]} clip while subset={subset!r} "
+                f"(load it with subset={_CHANNELS[channel]!r})"
+            )
+        return {
+            "key": path.stem,
+            "emotion": _EMOTIONS[emotion],
+            "label": emotion,
+            "speaker": actor,
+            "gender": "male" if int(actor) % 2 else "female",
+            "subset": _CHANNELS[channel],
+            "intensity": _INTENSITIES[intensity],
+            "statement": int(statement),
+            "text": _STATEMENTS[statement],
+            "repetition": int(repetition),
+        }
+
+    return parse
+
+
+def load_ravdess(root, subset="speech", *, emotions=None, merge_calm=False) -> Bunch:
+    """Index the audio-only RAVDESS speech or song clips found under ``root``.
+
+    WAV files are found recursively, so both the official Zenodo archives (``Actor_01/`` ...
+    ``Actor_24/`` folders) and flat copies work. Files are only indexed, never decoded.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        Folder holding the extracted ``Audio_Speech_Actors_01-24.zip`` or
+        ``Audio_Song_Actors_01-24.zip`` (any depth).
+    subset : {"speech", "song"}, default="speech"
+        Vocal channel to load (file name field 2: ``01`` speech, ``02`` song). Clips of the
+        other channel found under ``root`` are skipped with a warning.
+    emotions : list of str, default=None
+        Keep only clips with these harmonised emotions (e.g.
+        :data:`~sklearn_ser.datasets.COMMON_EMOTIONS`); None keeps all.
+    merge_calm : bool, default=False
+        If True, calm clips get the emotion ``"neutral"`` (their ``label`` stays ``"02"``).
+        Applied before the ``emotions`` filter.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        frame : pandas.DataFrame
+            One row per clip, sorted by path: ``path``, ``emotion``, ``label`` (the
+            two-digit RAVDESS emotion code), ``speaker`` (``"ravdess_01"`` ...
+            ``"ravdess_24"``, shared by speech and song), ``gender``, ``corpus``
+            (``"ravdess"``), ``subset``, ``intensity`` (normal/strong), ``statement`` (1 or 2),
+            ``text``, ``repetition`` (1 or 2).
+        X : ndarray of str, shape (n_clips,)
+            Clip paths.
+        y : ndarray of str, shape (n_clips,)
+            Harmonised emotions.
+        groups : ndarray of str, shape (n_clips,)
+            Speaker ids, for speaker-independent cross-validation.
+        target_names : ndarray of str
+            Sorted emotion names present.
+        skipped : pandas.DataFrame
+            Files that were skipped (``path``, ``reason``, ``detail``).
+        DESCR : str
+            Description of the corpus and of what was loaded.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``root`` does not exist or holds no RAVDESS clip of the requested subset.
+
+    Warns
+    -----
+    CorpusFileWarning
+        For audio files whose names do not follow the RAVDESS convention, clips of the
+        other subset and duplicated clips (each is listed in ``data.skipped``).
+
+    Notes
+    -----
+    A complete copy gives 1,440 speech clips (24 actors) or 1,012 song clips (23 actors).
+
+    Examples
+    --------
+    >>> from sklearn_ser.datasets import load_ravdess
+    >>> data = load_ravdess("RAVDESS", subset="speech")  # doctest: +SKIP
+    >>> len(data.frame), data.frame["speaker"].nunique()  # doctest: +SKIP
+    (1440, 24)
+    """
+    if subset not in ("speech", "song"):
+        raise ValueError(f"subset must be 'speech' or 'song', got {subset!r}.")
+    root = check_root(root, "RAVDESS")
+    index = scan(root, _parser(subset))
+    return build_bunch(
+        index,
+        corpus="ravdess",
+        root=root,
+        extra_columns=("subset", "intensity", "statement", "text", "repetition"),
+        descr=_DESCR.format(subset=subset),
+        expected_name="03-01-06-01-02-01-12.wav" if subset == "speech" else "03-02-06-01-02-01-12.wav",
+        emotions=emotions,
+        merge_calm=merge_calm,
+    )

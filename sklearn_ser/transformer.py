@@ -1,0 +1,422 @@
+"""AudioFeatureTransformer: audio in, frame-level features out, augmentation without leakage."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, check_memory
+from tqdm.auto import tqdm
+
+from .audio import (
+    AudioInputError,
+    check_waveform,
+    condition,
+    fix_length,
+    load_audio,
+    peak_normalize,
+    resample,
+)
+from .augment import apply_augmentation, resolve_augmentations
+from .features import FeatureParams, check_feature_names, extract_features, feature_names
+
+__all__ = ["AudioFeatureTransformer"]
+
+
+@dataclass(frozen=True)
+class _Config:
+    """Everything a worker needs to turn one clip into features (picklable, hashable)."""
+
+    sr: int
+    input_sr: int | None
+    duration: float | None
+    top_db: float | None
+    features: tuple
+    params: FeatureParams
+    augmentations: tuple
+    stats: bool
+
+
+def _decode(source, config: _Config) -> np.ndarray:
+    kind, value, label = source[0], source[1], source[-1]
+    if kind == "path":
+        return load_audio(value, config.sr)
+    y = check_waveform(value, source=label)
+    return resample(y, config.input_sr, config.sr) if config.input_sr else y
+
+
+def _clip_features(source, config: _Config, seed):
+    """Features of one clip: (n_frames, n_features), or (n_views, ...) when ``seed`` is given."""
+    y = condition(_decode(source, config), config.sr, duration=config.duration,
+                  top_db=config.top_db)
+    if seed is None:
+        views = y[np.newaxis]
+    else:
+        views = [y]
+        for k, (_, func, params) in enumerate(config.augmentations):
+            # one generator per augmentation: adding or removing a kind leaves the others' draws
+            rng = np.random.default_rng([seed, k])
+            aug = apply_augmentation(func, params, y, config.sr, rng, source[-1])
+            views.append(peak_normalize(fix_length(aug, y.size)))
+        views = np.stack(views)
+    feats = extract_features(views, config.features, config.params)
+    if config.stats:
+        feats = np.concatenate([feats.mean(axis=-2), feats.std(axis=-2)], axis=-1)
+    return feats if seed is not None else feats[0]
+
+
+def _as_sources(X) -> list[tuple]:
+    """Normalise the accepted input forms to ``[(kind, value, [mtime, size,] label), ...]``."""
+    if isinstance(X, (str, bytes, os.PathLike)):
+        raise AudioInputError(
+            f"X must be a sequence of clips (paths or waveforms), not a single path: {X!r}. "
+            "Wrap it in a list."
+        )
+    if hasattr(X, "to_numpy") and getattr(X, "ndim", 1) == 1:  # pandas Series
+        X = X.to_numpy()
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
+        if X.ndim == 1:
+            raise AudioInputError(
+                f"X is a 1-D numeric array of shape {X.shape}: pass a list of waveforms "
+                "(one 1-D array per clip) or a 2-D array of equal-length waveforms."
+            )
+        if X.ndim != 2:
+            raise AudioInputError(
+                f"X must be a 2-D array of waveforms (n_samples, n_audio_samples), "
+                f"got an array of shape {X.shape}."
+            )
+        return [("wave", X[i], f"X[{i}]") for i in range(X.shape[0])]
+    try:
+        items = list(X)
+    except TypeError as exc:
+        raise AudioInputError(
+            f"X must be a sequence of paths or waveforms, got {type(X).__name__}."
+        ) from exc
+    sources = []
+    for i, item in enumerate(items):
+        if isinstance(item, (str, os.PathLike)):
+            path = os.fspath(item)
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                raise FileNotFoundError(f"Audio file '{path}' (X[{i}]) does not exist.") from None
+            # mtime and size key the per-clip cache: an edited file is never served stale
+            sources.append(("path", path, st.st_mtime_ns, st.st_size, path))
+        elif isinstance(item, bytes):
+            raise AudioInputError(f"X[{i}] is bytes; pass file paths as str or pathlib.Path.")
+        else:
+            sources.append(("wave", item, f"X[{i}]"))
+    if not sources:
+        raise AudioInputError("X holds no clips: at least one path or waveform is needed.")
+    return sources
+
+
+class AudioFeatureTransformer(TransformerMixin, BaseEstimator):
+    """Turn audio clips into frame-level feature sequences, with optional augmentation.
+
+    Each clip is decoded (soundfile), downmixed to mono, resampled to ``sr`` (soxr),
+    peak-normalised, trimmed of leading and trailing silence, padded or cropped to
+    ``duration`` seconds, and analysed into a ``(n_frames, n_features)`` matrix with a single
+    STFT shared by every spectral feature.
+
+    .. note::
+        ``fit_transform`` and ``fit(X).transform(X)`` differ when ``augment`` is set, as with
+        :class:`sklearn.preprocessing.TargetEncoder`. ``fit_transform`` is what a
+        :class:`~sklearn.pipeline.Pipeline` calls on training data: it returns the clean clip
+        **and** its augmented views on an extra axis, ``(n_samples, 1 + n_augmentations,
+        n_frames, n_features)`` with view 0 the clean clip. ``transform`` is what validation,
+        test and ``predict`` data go through: it never augments and returns
+        ``(n_samples, n_frames, n_features)``. One output row per input row is kept either
+        way, so cross-validation and grid search split clips, never copies of a clip, and only
+        training folds are augmented. :class:`~sklearn_ser.SERClassifier` unrolls the views
+        into training rows.
+
+    Parameters
+    ----------
+    sr : int, default=16000
+        Sample rate the audio is resampled to.
+    input_sr : int or None, default=None
+        Sample rate of in-memory waveforms (file inputs carry their own). None means the
+        waveforms are already at ``sr``.
+    duration : float or None, default=3.0
+        Clip length in seconds after trimming (zero-padded or cropped at the end). None keeps
+        each clip's length and is only allowed with ``output="stats"``.
+    top_db : float or None, default=30.0
+        Leading and trailing audio quieter than this many dB below the peak is trimmed.
+        None disables trimming. A clip that is silent throughout is kept untrimmed.
+    features : sequence of str, default=("zcr", "rms", "mfcc")
+        Frame-level features from :data:`sklearn_ser.features.FEATURES`, concatenated in
+        this order: ``zcr``, ``rms``, ``mfcc``, ``delta``, ``delta2`` (of the MFCCs), ``mel``
+        (log-mel), ``spectral_centroid``, ``spectral_bandwidth``, ``spectral_rolloff``,
+        ``spectral_contrast``, ``spectral_flatness``, ``chroma``.
+    n_fft : int, default=512
+        FFT and analysis-window size in samples.
+    hop_length : int, default=256
+        Hop between frames in samples.
+    n_mels : int, default=64
+        Mel bands of ``mel`` and of the filterbank the MFCCs are computed from.
+    n_mfcc : int, default=20
+        MFCCs per frame (also the width of ``delta`` and ``delta2``).
+    augment : None or sequence, default=None
+        Augmented views added by ``fit_transform`` only. Entries are names from
+        :data:`sklearn_ser.augment.AUGMENTATIONS` (``"noise"``, ``"stretch_pitch"``,
+        ``"shift"``, ``"echo"``, ``"reverb"``), ``(name, params)`` pairs such as
+        ``("noise", {"snr_db": (5, 15)})``, or callables ``f(y, sr, rng, **params)``.
+    output : {"sequence", "stats"}, default="sequence"
+        ``"sequence"``: float32 ``(n_samples, n_frames, n_features)`` for the Keras models.
+        ``"stats"``: 2-D ``(n_samples, 2 * n_features)``, the mean and standard deviation of
+        each feature over frames, for classical scikit-learn estimators.
+    n_jobs : int or None, default=None
+        Clips processed in parallel with joblib (-1: all cores).
+    verbose : int, default=0
+        Show a progress bar over clips when > 0.
+    memory : None, str or joblib.Memory, default=None
+        Cache the features of each clip; file clips are keyed on path, modification time,
+        size and all parameters.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the augmentations, so ``fit_transform`` is reproducible.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+        Name of each output feature column.
+    n_views_ : int
+        Views per clip returned by ``fit_transform`` (1 + number of augmentations).
+    augmentations_ : list of str
+        Names of the augmentations applied by ``fit_transform``.
+    n_frames_ : int or None
+        Frames per clip (None when ``duration`` is None).
+
+    See Also
+    --------
+    sklearn_ser.SERClassifier : Keras classifiers that consume the sequences.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser import AudioFeatureTransformer
+    >>> rng = np.random.default_rng(0)
+    >>> waves = [rng.standard_normal(16000) * 0.1 for _ in range(4)]
+    >>> aft = AudioFeatureTransformer(duration=1.0, augment=["noise", "shift"], random_state=0)
+    >>> aft.fit_transform(waves).shape        # training: clean + 2 augmented views
+    (4, 3, 63, 22)
+    >>> aft.transform(waves).shape            # validation / test / predict: never augmented
+    (4, 63, 22)
+    >>> aft.get_feature_names_out()[:3].tolist()
+    ['zcr', 'rms', 'mfcc_0']
+    """
+
+    _parameter_constraints: dict = {
+        "sr": [Interval(Integral, 1, None, closed="left")],
+        "input_sr": [Interval(Integral, 1, None, closed="left"), None],
+        "duration": [Interval(Real, 0, None, closed="neither"), None],
+        "top_db": [Interval(Real, 0, None, closed="neither"), None],
+        "features": ["array-like", str],
+        "n_fft": [Interval(Integral, 2, None, closed="left")],
+        "hop_length": [Interval(Integral, 1, None, closed="left")],
+        "n_mels": [Interval(Integral, 1, None, closed="left")],
+        "n_mfcc": [Interval(Integral, 1, None, closed="left")],
+        "augment": [list, tuple, str, callable, None],
+        "output": [StrOptions({"sequence", "stats"})],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+        "memory": [None, str, HasMethods(["cache"])],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        *,
+        sr=16000,
+        input_sr=None,
+        duration=3.0,
+        top_db=30.0,
+        features=("zcr", "rms", "mfcc"),
+        n_fft=512,
+        hop_length=256,
+        n_mels=64,
+        n_mfcc=20,
+        augment=None,
+        output="sequence",
+        n_jobs=None,
+        verbose=0,
+        memory=None,
+        random_state=None,
+    ):
+        self.sr = sr
+        self.input_sr = input_sr
+        self.duration = duration
+        self.top_db = top_db
+        self.features = features
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.n_mels = n_mels
+        self.n_mfcc = n_mfcc
+        self.augment = augment
+        self.output = output
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.memory = memory
+        self.random_state = random_state
+
+    def _feature_params(self) -> FeatureParams:
+        return FeatureParams(sr=self.sr, n_fft=self.n_fft, hop_length=self.hop_length,
+                             n_mels=self.n_mels, n_mfcc=self.n_mfcc)
+
+    def _check_settings(self):
+        features = check_feature_names(self.features)
+        if "mfcc" in features or "delta" in features or "delta2" in features:
+            if self.n_mfcc > self.n_mels:
+                raise ValueError(
+                    f"Parameter 'n_mfcc' ({self.n_mfcc}) cannot exceed 'n_mels' ({self.n_mels}): "
+                    "the MFCCs are computed from the mel bands."
+                )
+        if self.duration is None and self.output == "sequence":
+            raise ValueError(
+                "Parameter 'duration' is None, which gives clips of different lengths; "
+                "output='sequence' needs equal lengths. Set a duration or use output='stats'."
+            )
+        augmentations = resolve_augmentations(self.augment)
+        if augmentations and self.output == "stats":
+            raise ValueError(
+                "Parameter 'augment' needs output='sequence': augmented views travel on an "
+                "extra axis that classical estimators cannot unroll. Use augment=None with "
+                "output='stats'."
+            )
+        return features, augmentations
+
+    def _config(self, augmentations) -> _Config:
+        return _Config(
+            sr=self.sr,
+            input_sr=self.input_sr,
+            duration=self.duration,
+            top_db=self.top_db,
+            features=check_feature_names(self.features),
+            params=self._feature_params(),
+            augmentations=tuple(augmentations),
+            stats=self.output == "stats",
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate the parameters and the input; no audio statistics are learned.
+
+        Parameters
+        ----------
+        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
+            Audio clips.
+        y : ignored
+
+        Returns
+        -------
+        self : AudioFeatureTransformer
+        """
+        _as_sources(X)
+        features, augmentations = self._check_settings()
+        names = feature_names(features, self._feature_params())
+        if self.output == "stats":
+            names = [f"{n}_mean" for n in names] + [f"{n}_std" for n in names]
+        self.feature_names_out_ = np.asarray(names, dtype=object)
+        self.augmentations_ = [name for name, _, _ in augmentations]
+        self.n_views_ = 1 + len(augmentations)
+        self.n_frames_ = (
+            None if self.duration is None
+            else self._feature_params().n_frames(int(round(self.duration * self.sr)))
+        )
+        return self
+
+    def transform(self, X):
+        """Extract features of clean clips (never augmented).
+
+        Use this for validation, test and prediction data. See the class note on how it
+        differs from :meth:`fit_transform`.
+
+        Parameters
+        ----------
+        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
+            Audio clips.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_frames, n_features) or (n_samples, 2 * n_features)
+            float32 features; the 2-D form with ``output="stats"``.
+        """
+        check_is_fitted(self)
+        return self._extract(X, augment=False)
+
+    def fit_transform(self, X, y=None):
+        """Fit, then extract features of the training clips **with** their augmented views.
+
+        With ``augment`` set the output has an extra views axis, ``(n_samples, n_views,
+        n_frames, n_features)``, view 0 being the clean clip; without it, the output equals
+        ``fit(X).transform(X)``. See the class note: this is why only training folds are
+        augmented in cross-validation.
+
+        Parameters
+        ----------
+        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
+            Audio clips.
+        y : ignored
+
+        Returns
+        -------
+        X_out : ndarray, float32
+            ``(n_samples, n_views, n_frames, n_features)`` with augmentation, otherwise as
+            :meth:`transform`.
+        """
+        self.fit(X, y)
+        return self._extract(X, augment=self.n_views_ > 1)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output feature columns (the last axis of the output).
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for API consistency; the input is audio, not named columns.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()
+
+    def _extract(self, X, *, augment: bool):
+        sources = _as_sources(X)
+        _, augmentations = self._check_settings()
+        config = self._config(augmentations if augment else ())
+        if augment:
+            rng = check_random_state(self.random_state)
+            seeds = rng.randint(0, 2**31 - 1, size=len(sources)).tolist()
+        else:
+            seeds = [None] * len(sources)
+        func = check_memory(self.memory).cache(_clip_features)
+        jobs = (delayed(func)(src, config, seed) for src, seed in zip(sources, seeds))
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+        out = None
+        # fill a preallocated array as clips arrive: memory stays O(output), not O(corpus audio)
+        progress = tqdm(results, total=len(sources), desc="audio features",
+                        disable=not self.verbose, unit="clip")
+        for i, feats in enumerate(progress):
+            if out is None:
+                out = np.empty((len(sources), *feats.shape), dtype=np.float32)
+            elif feats.shape != out.shape[1:]:
+                raise AudioInputError(
+                    f"Clip {sources[i][-1]} gave features of shape {feats.shape}, expected "
+                    f"{out.shape[1:]}; with duration=None use output='stats'."
+                )
+            out[i] = feats
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
