@@ -1,0 +1,54 @@
+"""Shared fixtures: small synthetic audio made with numpy, and the optional real EmoDB copy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SR = 16000
+EMODB_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "emodb"
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+def harmonic_tone(f0: float, seconds: float, sr: int = SR, n_harmonics: int = 8) -> np.ndarray:
+    """A voiced-like tone: f0 and its harmonics with 1/k amplitudes, float32, peak 0.5."""
+    t = np.arange(int(seconds * sr)) / sr
+    y = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, n_harmonics + 1) if f0 * k < sr / 2)
+    return (0.5 * y / np.max(np.abs(y))).astype(np.float32)
+
+
+@pytest.fixture
+def tone():
+    return harmonic_tone
+
+
+@pytest.fixture
+def wav_dir(tmp_path, rng):
+    """Six short clips with silence around a voiced tone, as 16-bit WAV at 22.05 kHz."""
+    paths = []
+    for i, f0 in enumerate([120, 150, 180, 210, 240, 270]):
+        voiced = harmonic_tone(f0, 0.8, sr=22050) * (0.3 + 0.1 * i)
+        y = np.concatenate([np.zeros(2205), voiced, np.zeros(4410)])
+        y += 1e-4 * rng.standard_normal(y.size)
+        path = tmp_path / f"clip_{i}.wav"
+        sf.write(path, y, 22050, subtype="PCM_16")
+        paths.append(str(path))
+    return paths
+
+
+@pytest.fixture
+def emodb_paths():
+    wav = EMODB_DIR / "wav"
+    if not wav.is_dir():
+        pytest.skip(f"real EmoDB copy not found at {wav}")
+    return sorted(str(p) for p in wav.glob("*.wav"))
