@@ -20,9 +20,12 @@ from sklearn.utils import Bunch
 __all__ = [
     "AUDIO_EXTENSIONS",
     "COMMON_EMOTIONS",
+    "CORPUS_NAMES",
     "EMOTIONS",
     "CorpusFileWarning",
     "concat_corpora",
+    "load_corpora",
+    "load_corpus",
 ]
 
 #: Harmonised emotion names used in the ``emotion`` column and in ``y`` of every loader.
@@ -60,7 +63,7 @@ _MAX_EXAMPLES = 5
 
 
 class CorpusFileWarning(UserWarning):
-    """Files under a corpus folder were skipped; the message gives the count, reason and examples."""
+    """Files under a corpus folder were skipped; the message gives count, reason and examples."""
 
 
 class _Skip(Exception):
@@ -139,6 +142,13 @@ def scan(
         if suffix != ".wav":
             index.skip(path, f"not a WAV file ({suffix}); loaders index .wav files only")
             continue
+        if _is_lfs_pointer(path):
+            index.skip(
+                path,
+                "git-lfs pointer, not audio (the repository was cloned without its "
+                "large files: run 'git lfs pull' in it)",
+            )
+            continue
         try:
             fields = parse(path)
         except _Skip as skip:
@@ -146,6 +156,22 @@ def scan(
             continue
         index.records.append({"path": os.fspath(path), **fields})
     return index
+
+
+_LFS_POINTER = b"version https://git-lfs"
+
+
+def _is_lfs_pointer(path: Path) -> bool:
+    # Repositories such as CREMA-D keep their audio in git-lfs; a clone without git-lfs (or
+    # GitHub's "Download ZIP") holds ~130-byte text stubs named like the clips. Only tiny
+    # files are opened, so this costs one stat per file.
+    try:
+        if path.stat().st_size > 1024:
+            return False
+        with open(path, "rb") as handle:
+            return handle.read(len(_LFS_POINTER)) == _LFS_POINTER
+    except OSError:
+        return False
 
 
 def drop_duplicates(index: _Index) -> None:
@@ -345,3 +371,136 @@ def concat_corpora(bunches: Iterable[Bunch]) -> Bunch:
     )
     descr = "\n\n".join(b.get("DESCR", "").split("\n\nLoaded: ")[0] for b in bunches)
     return make_bunch(frame[columns], skipped=skipped, descr=descr)
+
+
+def _loaders() -> dict[str, Callable[..., Bunch]]:
+    # Imported here because every corpus module imports this one.
+    from functools import partial
+
+    from ._crema_d import load_crema_d
+    from ._emodb import load_emodb
+    from ._ravdess import load_ravdess
+    from ._savee import load_savee
+    from ._tess import load_tess
+
+    return {
+        "ravdess": load_ravdess,
+        "ravdess_speech": partial(load_ravdess, subset="speech"),
+        "ravdess_song": partial(load_ravdess, subset="song"),
+        "crema_d": load_crema_d,
+        "tess": load_tess,
+        "savee": load_savee,
+        "emodb": load_emodb,
+    }
+
+
+#: Names accepted by :func:`load_corpus` and :func:`load_corpora` (``-`` may replace ``_``).
+CORPUS_NAMES = (
+    "ravdess",
+    "ravdess_speech",
+    "ravdess_song",
+    "crema_d",
+    "tess",
+    "savee",
+    "emodb",
+)
+
+
+def _normalise_name(name) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"A corpus name must be a string such as 'emodb', got {name!r}.")
+    key = name.strip().lower().replace("-", "_")
+    if key not in CORPUS_NAMES:
+        raise ValueError(f"Unknown corpus {name!r}; choose one of {list(CORPUS_NAMES)}.")
+    return key
+
+
+def load_corpus(name, root, **kwargs) -> Bunch:
+    """Load one corpus by name: ``load_corpus("emodb", root)`` is ``load_emodb(root)``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`CORPUS_NAMES`: ``"ravdess"`` (takes ``subset=``), ``"ravdess_speech"``,
+        ``"ravdess_song"``, ``"crema_d"``, ``"tess"``, ``"savee"``, ``"emodb"``. Case and
+        ``-`` versus ``_`` do not matter (``"CREMA-D"`` works).
+    root : str or os.PathLike
+        Folder of the corpus.
+    **kwargs
+        Passed to the loader, e.g. ``emotions=``, ``merge_calm=``, ``subset=``.
+
+    Returns
+    -------
+    data : Bunch
+        See the corpus loader (e.g. :func:`load_emodb`).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known corpus.
+
+    Examples
+    --------
+    >>> from sklearn_ser.datasets import load_corpus
+    >>> load_corpus("not_a_corpus", ".")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown corpus 'not_a_corpus'; choose one of ['ravdess', ...].
+    >>> data = load_corpus("crema-d", "CREMA-D", emotions=["angry", "sad"])  # doctest: +SKIP
+    """
+    return _loaders()[_normalise_name(name)](root, **kwargs)
+
+
+def load_corpora(roots, **kwargs) -> Bunch:
+    """Load several corpora and concatenate them (see :func:`concat_corpora`).
+
+    Parameters
+    ----------
+    roots : mapping of str to path
+        Corpus name (as in :func:`load_corpus`) to its folder, e.g.
+        ``{"emodb": "data/emodb", "tess": "data/tess"}``. Use ``"ravdess_speech"`` and
+        ``"ravdess_song"`` to load both RAVDESS subsets.
+    **kwargs
+        Options applied to every loader: ``emotions=`` and ``merge_calm=``.
+
+    Returns
+    -------
+    data : Bunch
+        ``frame``, ``X``, ``y``, ``groups`` (speaker ids, unique across corpora),
+        ``target_names``, ``skipped`` and ``DESCR``; ``frame["corpus"]`` names the corpus of
+        each clip (both RAVDESS subsets are ``"ravdess"``: they share their actors).
+
+    Raises
+    ------
+    ValueError
+        If ``roots`` is empty, names an unknown corpus or names the same corpus twice.
+
+    Examples
+    --------
+    >>> from sklearn_ser.datasets import COMMON_EMOTIONS, load_corpora
+    >>> data = load_corpora(
+    ...     {"ravdess_speech": "RAVDESS/speech", "ravdess_song": "RAVDESS/song",
+    ...      "crema_d": "CREMA-D", "tess": "TESS", "savee": "SAVEE", "emodb": "emodb"},
+    ...     emotions=COMMON_EMOTIONS, merge_calm=True,
+    ... )  # doctest: +SKIP
+    """
+    if not isinstance(roots, Mapping):
+        raise TypeError(
+            "roots must map corpus names to folders, e.g. {'emodb': 'data/emodb'}; "
+            f"got {type(roots).__name__}."
+        )
+    if not roots:
+        raise ValueError("roots is empty: name at least one corpus and its folder.")
+    names = [_normalise_name(name) for name in roots]
+    if len(set(names)) != len(names):
+        raise ValueError(f"A corpus is named twice in {list(roots)}.")
+    unknown = sorted(set(kwargs) - {"emotions", "merge_calm"})
+    if unknown:
+        raise TypeError(
+            f"load_corpora got unexpected option(s) {unknown}; only emotions= and "
+            "merge_calm= apply to every corpus (use load_corpus for corpus options)."
+        )
+    loaders = _loaders()
+    return concat_corpora(
+        loaders[name](root, **kwargs) for name, root in zip(names, roots.values())
+    )

@@ -10,8 +10,9 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from ._base import CorpusFileWarning, _Skip, build_bunch, check_root, scan
+from ._fetch import manual_folder
 
-__all__ = ["CREMA_D_BROKEN_CLIPS", "load_crema_d"]
+__all__ = ["CREMA_D_BROKEN_CLIPS", "fetch_crema_d", "load_crema_d"]
 
 #: Clips excluded by default (``exclude_broken=True``), with the reason. These are the four
 #: clips that CREMA-D users have reported as unusable and that are excluded throughout the
@@ -269,3 +270,71 @@ def load_crema_d(
     )
     bunch.frame["age"] = bunch.frame["age"].astype("Int64")
     return bunch
+
+
+_HOW_TO_GET = """\
+CREMA-D is not in '{folder}', and it cannot be downloaded automatically: there is no single
+archive of it. Its 7,442 WAV files are stored with git-lfs in
+https://github.com/CheyneyComputerScience/CREMA-D (mirror:
+https://gitlab.com/cs-cooper-lab/crema-d-mirror); GitHub's "Download ZIP" only holds
+130-byte git-lfs pointers, not audio. To get the WAV files (about 600 MB) into that folder:
+
+    git lfs install
+    GIT_LFS_SKIP_SMUDGE=1 git clone https://github.com/CheyneyComputerScience/CREMA-D.git "{folder}"
+    cd "{folder}" && git lfs pull --include "AudioWAV/*"
+
+then call fetch_crema_d() again (or load_crema_d(path) for a copy elsewhere). The authors
+ask users to register at https://github.com/CheyneyComputerScience/CREMA-D (link in README).
+"""
+
+
+def fetch_crema_d(
+    *,
+    data_home=None,
+    download_if_missing=True,
+    emotions=None,
+    merge_calm=False,
+    exclude_broken=True,
+) -> Bunch:
+    """Load CREMA-D from ``<data_home>/crema_d/``, or explain how to put it there.
+
+    CREMA-D has no stable downloadable archive: the audio lives in git-lfs storage of the
+    authors' GitHub repository, which needs ``git lfs`` to fetch (a plain download of the
+    repository gives text pointers instead of audio). This function therefore does not
+    download; if the folder is missing or empty it raises :class:`FileNotFoundError` whose
+    message gives the exact commands to clone the audio into it.
+
+    Parameters
+    ----------
+    data_home : str or os.PathLike, default=None
+        Data folder; see :func:`get_data_home`. The corpus is expected in its ``crema_d``
+        subfolder (a clone of the repository or any folder holding the WAV files).
+    download_if_missing : bool, default=True
+        Accepted for symmetry with the other fetchers; CREMA-D is never downloaded.
+    emotions, merge_calm, exclude_broken
+        Passed to :func:`load_crema_d`.
+
+    Returns
+    -------
+    data : Bunch
+        As returned by :func:`load_crema_d`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``<data_home>/crema_d`` is missing or empty; the message says how to fill it.
+
+    Examples
+    --------
+    >>> from sklearn_ser.datasets import fetch_crema_d
+    >>> data = fetch_crema_d()  # doctest: +SKIP
+    """
+    folder = manual_folder(
+        "crema_d",
+        data_home=data_home,
+        download_if_missing=download_if_missing,
+        instructions=_HOW_TO_GET,
+    )
+    return load_crema_d(
+        folder, emotions=emotions, merge_calm=merge_calm, exclude_broken=exclude_broken
+    )

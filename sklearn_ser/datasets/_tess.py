@@ -8,8 +8,9 @@ from pathlib import Path
 from sklearn.utils import Bunch
 
 from ._base import _Skip, build_bunch, check_root, scan
+from ._fetch import fetch_archive
 
-__all__ = ["load_tess"]
+__all__ = ["fetch_tess", "load_tess"]
 
 _NAME = re.compile(r"^([A-Za-z]+)_([A-Za-z]+)_([A-Za-z]+)$")
 
@@ -142,3 +143,63 @@ def load_tess(root, *, emotions=None, merge_calm=False) -> Bunch:
         emotions=emotions,
         merge_calm=merge_calm,
     )
+
+
+def fetch_tess(
+    *, data_home=None, download_if_missing=True, emotions=None, merge_calm=False
+) -> Bunch:
+    """Download (once) and load TESS from the University of Toronto Dataverse (Borealis).
+
+    All files of dataset ``doi:10.5683/SP2/E8H2MF`` are downloaded as one zip through the
+    Dataverse access API, extracted safely and atomically into ``<data_home>/tess/`` and used
+    only if they hold exactly 2,800 clips from 2 speakers. Later calls load the extracted
+    folder without network access.
+
+    Parameters
+    ----------
+    data_home : str or os.PathLike, default=None
+        Download folder; see :func:`get_data_home`.
+    download_if_missing : bool, default=True
+        If False, raise :class:`FileNotFoundError` instead of downloading.
+    emotions : list of str, default=None
+        Passed to :func:`load_tess`.
+    merge_calm : bool, default=False
+        Passed to :func:`load_tess`.
+
+    Returns
+    -------
+    data : Bunch
+        As returned by :func:`load_tess`.
+
+    Raises
+    ------
+    DownloadError
+        If the download fails, is cut short, is not a valid zip or does not hold the 2,800
+        clips (Dataverse may leave out files of a bulk download that exceeds its size limit;
+        the error says so). Nothing partial is left behind; calling again restarts cleanly.
+    FileNotFoundError
+        If the corpus is missing and ``download_if_missing=False``.
+
+    Notes
+    -----
+    Dataverse assembles the zip on the fly, so its bytes and any checksum of them change
+    between downloads: no SHA-256 can be pinned. Integrity rests on the zip's per-file
+    CRC-32 and on the exact clip and speaker counts. If the bulk download fails, download the
+    files from https://doi.org/10.5683/SP2/E8H2MF by hand and use :func:`load_tess`.
+    TESS is licensed CC BY-NC-ND 4.0.
+
+    Examples
+    --------
+    >>> from sklearn_ser.datasets import fetch_tess
+    >>> data = fetch_tess()  # doctest: +SKIP
+    >>> len(data.frame)  # doctest: +SKIP
+    2800
+    """
+    folder = fetch_archive(
+        "tess",
+        data_home=data_home,
+        download_if_missing=download_if_missing,
+        loader=load_tess,
+        corpus="TESS",
+    )
+    return load_tess(folder, emotions=emotions, merge_calm=merge_calm)
