@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from numbers import Real
 
 import librosa
 import numpy as np
@@ -33,9 +34,11 @@ __all__ = [
 
 def _draw(rng: np.random.Generator, value, name: str) -> float:
     """Draw uniformly from a ``(low, high)`` range, or return a scalar as is."""
-    if np.isscalar(value):
+    if isinstance(value, Real):
         return float(value)
     try:
+        if isinstance(value, str):
+            raise TypeError("a string is not a range")
         low, high = (float(v) for v in value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"Augmentation parameter '{name}' must be a number or a (low, high) "
@@ -149,7 +152,7 @@ def shift(y, sr, rng, *, seconds=(-0.3, 0.3)):
     >>> shift(np.arange(5.0), 1, np.random.default_rng(0), seconds=2).tolist()
     [3.0, 4.0, 0.0, 1.0, 2.0]
     """
-    n = int(round(_draw(rng, seconds, "seconds") * sr))
+    n = round(_draw(rng, seconds, "seconds") * sr)
     return np.roll(y, n)
 
 
@@ -180,7 +183,7 @@ def echo(y, sr, rng, *, delay=(0.1, 0.3), decay=(0.3, 0.6)):
     >>> echo(np.array([1.0, 0, 0, 0]), 1, np.random.default_rng(0), delay=2, decay=0.5).tolist()
     [1.0, 0.0, 0.5, 0.0]
     """
-    d = int(round(_draw(rng, delay, "delay") * sr))
+    d = round(_draw(rng, delay, "delay") * sr)
     g = _draw(rng, decay, "decay")
     return _delayed_sum(y, d, g)
 

@@ -11,7 +11,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, check_memory
+from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 from tqdm.auto import tqdm
 
 from .audio import (
@@ -71,43 +71,26 @@ def _clip_features(source, config: _Config, seed):
     return feats if seed is not None else feats[0]
 
 
-def _as_sources(X) -> list[tuple]:
-    """Normalise the accepted input forms to ``[(kind, value, [mtime, size,] label), ...]``."""
-    if isinstance(X, (str, bytes, os.PathLike)):
-        raise AudioInputError(
-            f"X must be a sequence of clips (paths or waveforms), not a single path: {X!r}. "
-            "Wrap it in a list."
-        )
-    if hasattr(X, "to_numpy") and getattr(X, "ndim", 1) == 1:  # pandas Series
-        X = X.to_numpy()
-    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
-        if X.ndim == 1:
-            raise AudioInputError(
-                f"X is a 1-D numeric array of shape {X.shape}: pass a list of waveforms "
-                "(one 1-D array per clip) or a 2-D array of equal-length waveforms."
-            )
-        if X.ndim != 2:
-            raise AudioInputError(
-                f"X must be a 2-D array of waveforms (n_samples, n_audio_samples), "
-                f"got an array of shape {X.shape}."
-            )
-        return [("wave", X[i], f"X[{i}]") for i in range(X.shape[0])]
+def _is_path(item) -> bool:
+    return isinstance(item, (str, os.PathLike))
+
+
+def _path_source(item, i: int) -> tuple:
+    path = os.fspath(item)
     try:
-        items = list(X)
-    except TypeError as exc:
-        raise AudioInputError(
-            f"X must be a sequence of paths or waveforms, got {type(X).__name__}."
-        ) from exc
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"Audio file '{path}' (X[{i}]) does not exist.") from None
+    # mtime and size key the per-clip cache: an edited file is never served stale
+    return ("path", path, st.st_mtime_ns, st.st_size, path)
+
+
+def _list_sources(items) -> list[tuple]:
+    """Sources from a Python sequence whose items are paths or 1-D waveforms of any length."""
     sources = []
     for i, item in enumerate(items):
-        if isinstance(item, (str, os.PathLike)):
-            path = os.fspath(item)
-            try:
-                st = os.stat(path)
-            except FileNotFoundError:
-                raise FileNotFoundError(f"Audio file '{path}' (X[{i}]) does not exist.") from None
-            # mtime and size key the per-clip cache: an edited file is never served stale
-            sources.append(("path", path, st.st_mtime_ns, st.st_size, path))
+        if _is_path(item):
+            sources.append(_path_source(item, i))
         elif isinstance(item, bytes):
             raise AudioInputError(f"X[{i}] is bytes; pass file paths as str or pathlib.Path.")
         else:
@@ -115,6 +98,10 @@ def _as_sources(X) -> list[tuple]:
     if not sources:
         raise AudioInputError("X holds no clips: at least one path or waveform is needed.")
     return sources
+
+
+def _table_sources(X) -> list[tuple]:
+    return [("wave", X[i], f"X[{i}]") for i in range(X.shape[0])]
 
 
 class AudioFeatureTransformer(TransformerMixin, BaseEstimator):
@@ -265,18 +252,51 @@ class AudioFeatureTransformer(TransformerMixin, BaseEstimator):
         self.memory = memory
         self.random_state = random_state
 
+    def _sources(self, X, *, reset: bool) -> list[tuple]:
+        """Normalise the accepted input forms to per-clip sources.
+
+        Python lists and tuples hold one clip per item (a path, or a 1-D waveform of any
+        length). Other array-likes are tables of equal-length waveforms (one row per clip) and
+        are validated like any scikit-learn input, so ``transform`` expects the width seen in
+        ``fit``; pass a list for clips of different lengths.
+        """
+        if isinstance(X, (str, bytes, os.PathLike)):
+            raise AudioInputError(
+                f"X must be a sequence of clips (paths or waveforms), not a single path: {X!r}. "
+                "Wrap it in a list."
+            )
+        if hasattr(X, "to_numpy") and getattr(X, "ndim", 2) == 1:  # pandas Series
+            X = X.to_numpy()
+        if isinstance(X, np.ndarray) and X.dtype.kind in "USO" and X.ndim == 1:
+            X = X.tolist()
+        if isinstance(X, (list, tuple)):
+            if reset and hasattr(self, "n_features_in_"):
+                del self.n_features_in_
+            return _list_sources(X)
+        if isinstance(X, np.ndarray) and X.ndim == 1 and X.dtype.kind in "biuf":
+            raise AudioInputError(
+                f"X is a 1-D numeric array of shape {X.shape}. Reshape your data: pass a list "
+                "of waveforms (one 1-D array per clip) or a 2-D array of equal-length waveforms."
+            )
+        if not hasattr(X, "__array__") and not hasattr(X, "shape"):
+            raise AudioInputError(
+                f"X must be a sequence of paths or waveforms, got {type(X).__name__}."
+            )
+        X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
+        return _table_sources(X)
+
     def _feature_params(self) -> FeatureParams:
         return FeatureParams(sr=self.sr, n_fft=self.n_fft, hop_length=self.hop_length,
                              n_mels=self.n_mels, n_mfcc=self.n_mfcc)
 
     def _check_settings(self):
         features = check_feature_names(self.features)
-        if "mfcc" in features or "delta" in features or "delta2" in features:
-            if self.n_mfcc > self.n_mels:
-                raise ValueError(
-                    f"Parameter 'n_mfcc' ({self.n_mfcc}) cannot exceed 'n_mels' ({self.n_mels}): "
-                    "the MFCCs are computed from the mel bands."
-                )
+        uses_mfcc = {"mfcc", "delta", "delta2"} & set(features)
+        if uses_mfcc and self.n_mfcc > self.n_mels:
+            raise ValueError(
+                f"Parameter 'n_mfcc' ({self.n_mfcc}) cannot exceed 'n_mels' ({self.n_mels}): "
+                "the MFCCs are computed from the mel bands."
+            )
         if self.duration is None and self.output == "sequence":
             raise ValueError(
                 "Parameter 'duration' is None, which gives clips of different lengths; "
@@ -317,7 +337,7 @@ class AudioFeatureTransformer(TransformerMixin, BaseEstimator):
         -------
         self : AudioFeatureTransformer
         """
-        _as_sources(X)
+        self._sources(X, reset=True)
         features, augmentations = self._check_settings()
         names = feature_names(features, self._feature_params())
         if self.output == "stats":
@@ -327,7 +347,7 @@ class AudioFeatureTransformer(TransformerMixin, BaseEstimator):
         self.n_views_ = 1 + len(augmentations)
         self.n_frames_ = (
             None if self.duration is None
-            else self._feature_params().n_frames(int(round(self.duration * self.sr)))
+            else self._feature_params().n_frames(round(self.duration * self.sr))
         )
         return self
 
@@ -389,7 +409,7 @@ class AudioFeatureTransformer(TransformerMixin, BaseEstimator):
         return self.feature_names_out_.copy()
 
     def _extract(self, X, *, augment: bool):
-        sources = _as_sources(X)
+        sources = self._sources(X, reset=False)
         _, augmentations = self._check_settings()
         config = self._config(augmentations if augment else ())
         if augment:

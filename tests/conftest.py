@@ -23,7 +23,8 @@ def rng():
 def harmonic_tone(f0: float, seconds: float, sr: int = SR, n_harmonics: int = 8) -> np.ndarray:
     """A voiced-like tone: f0 and its harmonics with 1/k amplitudes, float32, peak 0.5."""
     t = np.arange(int(seconds * sr)) / sr
-    y = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, n_harmonics + 1) if f0 * k < sr / 2)
+    ks = [k for k in range(1, n_harmonics + 1) if f0 * k < sr / 2]
+    y = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in ks)
     return (0.5 * y / np.max(np.abs(y))).astype(np.float32)
 
 

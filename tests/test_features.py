@@ -1,0 +1,95 @@
+import librosa
+import numpy as np
+import pytest
+
+from sklearn_ser.features import (
+    FEATURES,
+    FeatureParams,
+    SpectralContext,
+    extract_features,
+    feature_names,
+    register_feature,
+)
+
+PARAMS = FeatureParams(sr=16000, n_fft=512, hop_length=256, n_mels=40, n_mfcc=13)
+
+
+@pytest.fixture
+def signal(rng):
+    return rng.standard_normal(16000).astype(np.float32) * 0.1
+
+
+@pytest.mark.parametrize("name", sorted(FEATURES))
+def test_each_feature_has_one_name_per_column(signal, name):
+    out = extract_features(signal, [name], PARAMS)
+    assert out.shape == (PARAMS.n_frames(signal.size), len(feature_names([name], PARAMS)))
+    assert out.dtype == np.float32
+    assert np.all(np.isfinite(out))
+
+
+def test_required_features_are_registered():
+    required = {"zcr", "rms", "mfcc", "delta", "delta2", "mel", "spectral_centroid", "chroma"}
+    assert required <= set(FEATURES)
+
+
+def test_mfcc_and_log_mel_match_librosa_reference(signal):
+    out = extract_features(signal, ["mel", "mfcc"], PARAMS)
+    mel_ref = librosa.power_to_db(
+        librosa.feature.melspectrogram(y=signal, sr=16000, n_fft=512, hop_length=256, n_mels=40),
+        ref=1.0,
+        top_db=80.0,
+    )
+    mfcc_ref = librosa.feature.mfcc(S=mel_ref, n_mfcc=13)
+    np.testing.assert_allclose(out[:, :40], mel_ref.T, atol=1e-3)
+    np.testing.assert_allclose(out[:, 40:], mfcc_ref.T, atol=1e-2)
+
+
+def test_zcr_rms_centroid_match_librosa(signal):
+    out = extract_features(signal, ["zcr", "rms", "spectral_centroid"], PARAMS)
+    zcr = librosa.feature.zero_crossing_rate(signal, frame_length=512, hop_length=256)[0]
+    S = np.abs(librosa.stft(signal, n_fft=512, hop_length=256))
+    rms = librosa.feature.rms(S=S, frame_length=512)[0]
+    centroid = librosa.feature.spectral_centroid(S=S, sr=16000, n_fft=512)[0]
+    np.testing.assert_allclose(out[:, 0], zcr, rtol=1e-5)
+    np.testing.assert_allclose(out[:, 1], rms, rtol=1e-4)
+    np.testing.assert_allclose(out[:, 2], centroid, rtol=1e-3)
+
+
+def test_stft_is_computed_once_for_all_spectral_features(signal, monkeypatch):
+    calls = []
+    real_stft = librosa.stft
+    monkeypatch.setattr(librosa, "stft", lambda *a, **k: calls.append(1) or real_stft(*a, **k))
+    extract_features(signal, ["rms", "mfcc", "delta", "mel", "spectral_centroid", "chroma"], PARAMS)
+    assert len(calls) == 1
+
+
+def test_batch_equals_one_by_one(rng):
+    batch = rng.standard_normal((3, 8000)).astype(np.float32)
+    batch[1] *= 0.01  # very different levels: the log-mel floor must be per signal
+    features = ["zcr", "rms", "mfcc", "delta", "mel", "chroma"]
+    together = extract_features(batch, features, PARAMS)
+    for i in range(3):
+        np.testing.assert_allclose(together[i], extract_features(batch[i], features, PARAMS),
+                                   rtol=1e-4, atol=1e-3)
+
+
+def test_unknown_or_repeated_features_are_rejected(signal):
+    with pytest.raises(ValueError, match=r"unknown features \['pitchiness'\]"):
+        extract_features(signal, ["mfcc", "pitchiness"], PARAMS)
+    with pytest.raises(ValueError, match="repeats a feature"):
+        extract_features(signal, ["mfcc", "mfcc"], PARAMS)
+    with pytest.raises(ValueError, match="at least one feature"):
+        extract_features(signal, [], PARAMS)
+
+
+def test_register_feature_extends_the_registry(signal):
+    def energy_db(ctx: SpectralContext):
+        return 10 * np.log10(ctx.power.sum(axis=-2, keepdims=True) + 1e-10)
+
+    register_feature("energy_db", energy_db, ["energy_db"])
+    try:
+        out = extract_features(signal, ["energy_db", "rms"], PARAMS)
+        assert out.shape[1] == 2
+        assert feature_names(["energy_db", "rms"], PARAMS) == ["energy_db", "rms"]
+    finally:
+        del FEATURES["energy_db"]

@@ -1,0 +1,316 @@
+import pickle
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+import soundfile as sf
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.pipeline import Pipeline
+from sklearn.svm import SVC
+
+from sklearn_ser import AudioFeatureTransformer
+from sklearn_ser.audio import AudioInputError
+
+AUGMENT = ("noise", "stretch_pitch", "shift", "echo", "reverb")
+
+
+def small(**kwargs):
+    params = dict(duration=0.5, features=("zcr", "rms", "mfcc"), n_mfcc=13)
+    params.update(kwargs)
+    return AudioFeatureTransformer(**params)
+
+
+def test_sequence_output_shapes_and_names(wav_dir):
+    aft = small().fit(wav_dir)
+    X = aft.transform(wav_dir)
+    assert X.shape == (6, aft.n_frames_, 15)
+    assert X.dtype == np.float32
+    assert aft.n_frames_ == 1 + 8000 // 256
+    names = aft.get_feature_names_out()
+    assert len(names) == X.shape[-1]
+    assert names[:3].tolist() == ["zcr", "rms", "mfcc_0"]
+
+
+def test_fit_transform_adds_views_but_transform_never_augments(wav_dir):
+    aft = small(augment=AUGMENT, random_state=0)
+    train = aft.fit_transform(wav_dir)
+    test = aft.transform(wav_dir)
+    assert train.shape == (6, 1 + len(AUGMENT), aft.n_frames_, 15)
+    assert aft.n_views_ == 6
+    assert aft.augmentations_ == list(AUGMENT)
+    assert test.shape == (6, aft.n_frames_, 15)
+    # view 0 is the clean clip, identical to what transform gives
+    np.testing.assert_allclose(train[:, 0], test, rtol=1e-5, atol=1e-5)
+    for v in range(1, 6):
+        assert not np.allclose(train[:, v], test), f"view {v} is not augmented"
+
+
+def test_without_augment_fit_transform_equals_transform(wav_dir):
+    aft = small()
+    np.testing.assert_array_equal(aft.fit_transform(wav_dir), aft.transform(wav_dir))
+
+
+def test_augmentation_is_reproducible_with_random_state(wav_dir):
+    a = small(augment=AUGMENT, random_state=3).fit_transform(wav_dir)
+    b = small(augment=AUGMENT, random_state=3).fit_transform(wav_dir)
+    c = small(augment=AUGMENT, random_state=4).fit_transform(wav_dir)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a[:, 1:], c[:, 1:])
+
+
+def test_parallel_equals_sequential(wav_dir):
+    a = small(augment=("noise", "shift"), random_state=0).fit_transform(wav_dir)
+    b = small(augment=("noise", "shift"), random_state=0, n_jobs=2).fit_transform(wav_dir)
+    # worker processes may use another BLAS thread count: equal up to float32 rounding
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_paths_waveforms_and_2d_arrays_agree(wav_dir):
+    waves = [sf.read(p, dtype="float32")[0] for p in wav_dir]
+    from_paths = small().fit_transform(wav_dir)
+    from_list = small(input_sr=22050).fit_transform(waves)
+    from_2d = small(input_sr=22050).fit_transform(np.stack(waves))
+    np.testing.assert_allclose(from_list, from_paths, atol=1e-4)
+    np.testing.assert_allclose(from_2d, from_paths, atol=1e-4)
+
+
+def test_pandas_series_and_pathlib_inputs(wav_dir):
+    import pathlib
+
+    import pandas as pd
+
+    expected = small().fit_transform(wav_dir)
+    np.testing.assert_array_equal(small().fit_transform(pd.Series(wav_dir)), expected)
+    np.testing.assert_array_equal(
+        small().fit_transform([pathlib.Path(p) for p in wav_dir]), expected
+    )
+
+
+def test_stats_output_for_classical_estimators(wav_dir):
+    aft = small(output="stats")
+    X = aft.fit_transform(wav_dir)
+    assert X.shape == (6, 30)
+    names = aft.get_feature_names_out()
+    assert names[0] == "zcr_mean" and names[15] == "zcr_std"
+    seq = small().fit_transform(wav_dir)
+    np.testing.assert_allclose(X[:, :15], seq.mean(axis=1), rtol=1e-5, atol=1e-5)
+
+
+def test_stats_output_allows_variable_duration(wav_dir):
+    X = small(output="stats", duration=None).fit_transform(wav_dir)
+    assert X.shape == (6, 30)
+
+
+def test_memory_caches_per_clip_and_sees_file_changes(wav_dir, tmp_path, monkeypatch):
+    import sklearn_ser.transformer as mod
+
+    cache = tmp_path / "cache"
+    calls = []
+    real = mod._clip_features
+
+    def counting(source, config, seed):
+        calls.append(source[1])
+        return real(source, config, seed)
+
+    counting.__module__ = real.__module__
+    counting.__qualname__ = real.__qualname__
+    monkeypatch.setattr(mod, "_clip_features", counting)
+
+    first = small(memory=str(cache)).fit_transform(wav_dir)
+    assert len(calls) == 6
+    second = small(memory=str(cache)).fit_transform(wav_dir)
+    assert len(calls) == 6, "second run should be served from the cache"
+    np.testing.assert_array_equal(first, second)
+
+    sf.write(wav_dir[0], np.zeros(1000), 22050)  # edit one file: only it is recomputed
+    third = small(memory=str(cache)).fit_transform(wav_dir)
+    assert len(calls) == 7
+    assert not np.array_equal(third[0], first[0])
+    small(memory=str(cache), n_mfcc=12).fit_transform(wav_dir)  # new params: all recomputed
+    assert len(calls) == 13
+
+
+def test_verbose_shows_a_progress_bar(wav_dir, capsys):
+    small(verbose=1).fit_transform(wav_dir)
+    assert "audio features" in capsys.readouterr().err
+
+
+def test_real_silence_and_short_clips_are_kept(tmp_path):
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(4000), 16000)
+    blip = tmp_path / "blip.wav"
+    sf.write(blip, np.ones(10) * 0.5, 16000)
+    X = small().fit_transform([str(silent), str(blip)])
+    assert X.shape[0] == 2
+    assert np.all(np.isfinite(X))
+
+
+# --- errors that name the file, the row or the parameter ---------------------------------
+
+
+def test_missing_file_error_names_it_and_its_row(wav_dir, tmp_path):
+    X = [*wav_dir, str(tmp_path / "gone.wav")]
+    with pytest.raises(FileNotFoundError, match=r"gone\.wav.*X\[6\].*does not exist"):
+        small().fit_transform(X)
+
+
+def test_unreadable_and_empty_files_are_named(wav_dir, tmp_path):
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF....WAVEfmt garbage")
+    empty = tmp_path / "empty.flac"
+    sf.write(empty, np.zeros(0), 16000, format="FLAC")
+    aft = small().fit(wav_dir)
+    with pytest.raises(AudioInputError, match=r"broken\.wav.*cannot be decoded"):
+        aft.transform([*wav_dir, str(bad)])
+    with pytest.raises(AudioInputError, match=r"empty\.flac.*empty"):
+        aft.transform([str(empty)])
+
+
+def test_unreadable_file_is_named_from_a_parallel_worker(wav_dir, tmp_path):
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"not audio")
+    with pytest.raises(AudioInputError, match=r"broken\.wav.*cannot be decoded"):
+        small(n_jobs=2).fit_transform([*wav_dir, str(bad)])
+
+
+def test_non_finite_waveform_names_its_row(rng):
+    waves = [rng.standard_normal(800) for _ in range(3)]
+    waves[2][5] = np.nan
+    with pytest.raises(AudioInputError, match=r"X\[2\].*NaN or infinite"):
+        small().fit_transform(waves)
+
+
+@pytest.mark.parametrize(
+    ("X", "message"),
+    [
+        ("one.wav", "not a single path"),
+        (np.zeros(100), "1-D numeric array.*Reshape your data"),
+        (np.zeros((2, 3, 4)), "dim 3"),
+        ([], "holds no clips"),
+        ([b"one.wav"], r"X\[0\] is bytes"),
+        (42, "sequence of paths or waveforms"),
+        (np.zeros((0, 100)), "0 sample"),
+    ],
+)
+def test_malformed_X_is_rejected_with_reason(X, message):
+    with pytest.raises(ValueError, match=message):
+        small().fit(X)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"features": ("mfcc", "loudness")}, r"'features' names unknown features \['loudness'\]"),
+        ({"augment": ("noise", "warp")}, "'augment' names an unknown augmentation 'warp'"),
+        ({"augment": ("noise",), "output": "stats"}, "'augment' needs output='sequence'"),
+        ({"duration": None}, "'duration' is None"),
+        ({"n_mfcc": 80, "n_mels": 40}, r"'n_mfcc' \(80\) cannot exceed 'n_mels' \(40\)"),
+        ({"sr": 0}, "'sr' parameter"),
+        ({"output": "frames"}, "'output' parameter"),
+        ({"top_db": -5}, "'top_db' parameter"),
+    ],
+)
+def test_bad_parameters_are_named_at_fit(wav_dir, params, message):
+    aft = small(**params)  # __init__ stores only: the error comes at fit
+    with pytest.raises(ValueError, match=message):
+        aft.fit(wav_dir)
+
+
+def test_2d_table_keeps_its_width_but_lists_take_any_length(rng):
+    aft = small().fit(rng.standard_normal((3, 800)))
+    assert aft.n_features_in_ == 800
+    with pytest.raises(ValueError, match="X has 400 features"):
+        aft.transform(rng.standard_normal((2, 400)))
+    assert aft.transform([rng.standard_normal(400), rng.standard_normal(900)]).shape[0] == 2
+    aft.fit([rng.standard_normal(400)])
+    assert not hasattr(aft, "n_features_in_")
+
+
+def test_transform_before_fit_raises(wav_dir):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        small().transform(wav_dir)
+
+
+# --- scikit-learn citizenship ---------------------------------------------------------------
+
+
+def test_clone_and_pickle_round_trip(wav_dir, tmp_path):
+    aft = small(augment=(("noise", {"snr_db": (5, 10)}), "shift"), random_state=0)
+    cloned = clone(aft)
+    assert cloned.get_params() == aft.get_params()
+    fitted = aft.fit(wav_dir)
+    path = tmp_path / "aft.joblib"
+    joblib.dump(fitted, path)
+    loaded = joblib.load(path)
+    np.testing.assert_array_equal(loaded.transform(wav_dir), fitted.transform(wav_dir))
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(fitted)).fit_transform(wav_dir), fitted.fit_transform(wav_dir)
+    )
+
+
+def test_loaded_in_a_fresh_process_gives_identical_features(wav_dir, tmp_path):
+    aft = small().fit(wav_dir)
+    model, out = tmp_path / "aft.joblib", tmp_path / "feats.npy"
+    joblib.dump(aft, model)
+    code = (
+        "import joblib, numpy as np, sys; "
+        f"np.save({str(out)!r}, joblib.load({str(model)!r}).transform({wav_dir!r}))"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    np.testing.assert_array_equal(np.load(out), aft.transform(wav_dir))
+
+
+class ViewSpy(ClassifierMixin, BaseEstimator):
+    """Records the shapes it is fitted and scored on; predicts the majority class."""
+
+    seen: list = []
+
+    def fit(self, X, y):
+        ViewSpy.seen.append(("fit", X.shape))
+        values, counts = np.unique(y, return_counts=True)
+        self.classes_ = values
+        self.majority_ = values[np.argmax(counts)]
+        return self
+
+    def predict(self, X):
+        ViewSpy.seen.append(("predict", X.shape))
+        return np.full(len(X), self.majority_)
+
+
+def test_only_training_folds_are_augmented_in_cross_validation(wav_dir):
+    ViewSpy.seen = []
+    y = np.array(["a", "b"] * 3)
+    pipe = Pipeline([("features", small(augment=("noise", "shift"), random_state=0)),
+                     ("clf", ViewSpy())])
+    cross_validate(pipe, wav_dir, y, cv=KFold(3))
+    fits = [shape for kind, shape in ViewSpy.seen if kind == "fit"]
+    predicts = [shape for kind, shape in ViewSpy.seen if kind == "predict"]
+    assert len(fits) == 3 and all(len(s) == 4 and s[:2] == (4, 3) for s in fits)
+    assert predicts and all(len(s) == 3 and s[0] == 2 for s in predicts)
+
+
+def test_grid_search_over_feature_parameters_with_a_classical_estimator(wav_dir):
+    y = np.array(["low", "low", "low", "high", "high", "high"])
+    pipe = Pipeline([("features", small(output="stats")), ("svc", SVC())])
+    search = GridSearchCV(pipe, {"features__n_mfcc": [5, 13]}, cv=KFold(2, shuffle=True,
+                                                                      random_state=0))
+    search.fit(wav_dir, y)
+    assert search.best_params_["features__n_mfcc"] in (5, 13)
+    assert search.predict(wav_dir).shape == (6,)
+
+
+@pytest.mark.data
+def test_real_emodb_clips(emodb_paths):
+    paths = emodb_paths[:12]
+    aft = AudioFeatureTransformer(augment=AUGMENT, random_state=0, n_jobs=2)
+    train = aft.fit_transform(paths)
+    test = aft.transform(paths)
+    assert train.shape == (12, 6, aft.n_frames_, len(aft.get_feature_names_out()))
+    assert test.shape == (12, aft.n_frames_, train.shape[-1])
+    assert np.all(np.isfinite(train))
+    np.testing.assert_allclose(train[:, 0], test, rtol=1e-5, atol=1e-5)
