@@ -244,6 +244,7 @@ def build_bunch(
     index: _Index,
     *,
     corpus: str,
+    name: str,
     root: Path,
     extra_columns: Sequence[str],
     descr: str,
@@ -251,12 +252,16 @@ def build_bunch(
     emotions=None,
     merge_calm: bool = False,
 ) -> Bunch:
-    """Turn a scanned index into the public Bunch (frame, X, y, groups, DESCR, skipped)."""
+    """Turn a scanned index into the public Bunch (frame, X, y, groups, DESCR, skipped).
+
+    ``corpus`` is the id stored in the frame (``"crema_d"``), ``name`` the one shown in
+    messages (``"CREMA-D"``).
+    """
     if not isinstance(merge_calm, (bool, np.bool_)):
         raise TypeError(f"merge_calm must be True or False, got {merge_calm!r}.")
     emotions = check_emotions(emotions)
     drop_duplicates(index)
-    warn_skipped(index, corpus, root)
+    warn_skipped(index, name, root)
     if not index.records:
         detail = ""
         if index.skipped:
@@ -266,7 +271,7 @@ def build_bunch(
                 f"e.g. '{_relative(path, root)}': {reason}."
             )
         raise FileNotFoundError(
-            f"No {corpus} clips found under '{root}'. Expected WAV files named like "
+            f"No {name} clips found under '{root}'. Expected WAV files named like "
             f"{expected_name}.{detail}"
         )
 
@@ -280,7 +285,7 @@ def build_bunch(
         frame = frame[frame["emotion"].isin(emotions)]
         if frame.empty:
             raise ValueError(
-                f"None of the {len(index.records)} {corpus} clips under '{root}' has an "
+                f"None of the {len(index.records)} {name} clips under '{root}' has an "
                 f"emotion in {list(emotions)}."
             )
     frame = frame.sort_values("path", kind="stable").reset_index(drop=True)[columns]

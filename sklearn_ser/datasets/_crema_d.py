@@ -261,6 +261,7 @@ def load_crema_d(
     bunch = build_bunch(
         index,
         corpus="crema_d",
+        name="CREMA-D",
         root=audio_root,
         extra_columns=("sentence", "text", "intensity", "age", "race", "ethnicity"),
         descr=_DESCR,

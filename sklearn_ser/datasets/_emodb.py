@@ -155,6 +155,7 @@ def load_emodb(root, *, emotions=None, merge_calm=False) -> Bunch:
     return build_bunch(
         scan(root, _parse),
         corpus="emodb",
+        name="EmoDB",
         root=root,
         extra_columns=("sentence", "text", "version", "age"),
         descr=_DESCR,

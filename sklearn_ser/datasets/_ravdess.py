@@ -172,6 +172,7 @@ def load_ravdess(root, subset="speech", *, emotions=None, merge_calm=False) -> B
     return build_bunch(
         index,
         corpus="ravdess",
+        name="RAVDESS",
         root=root,
         extra_columns=("subset", "intensity", "statement", "text", "repetition"),
         descr=_DESCR.format(subset=subset),

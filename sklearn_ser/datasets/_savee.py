@@ -143,6 +143,7 @@ def load_savee(root, *, emotions=None, merge_calm=False) -> Bunch:
     return build_bunch(
         scan(root, _parse),
         corpus="savee",
+        name="SAVEE",
         root=root,
         extra_columns=("sentence",),
         descr=_DESCR,

@@ -12,7 +12,7 @@ from ._fetch import fetch_archive
 
 __all__ = ["fetch_tess", "load_tess"]
 
-_NAME = re.compile(r"^([A-Za-z]+)_([A-Za-z]+)_([A-Za-z]+)$")
+_NAME = re.compile(r"^([A-Za-z]+)_([^_]+)_([A-Za-z]+)$")
 
 _EMOTIONS = {
     "angry": "angry",
@@ -136,6 +136,7 @@ def load_tess(root, *, emotions=None, merge_calm=False) -> Bunch:
     return build_bunch(
         scan(root, _parse),
         corpus="tess",
+        name="TESS",
         root=root,
         extra_columns=("word", "text", "age"),
         descr=_DESCR,
