@@ -33,12 +33,13 @@ EMODB_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "em
 
 
 def touch(root: Path, *relative: str, content: bytes = b"") -> list[Path]:
-    paths = []
-    for rel in relative:
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-        paths.append(path)
+    """Write files (empty by default) below ``root``; the folders are created once each."""
+    paths = [root / rel for rel in relative]
+    for folder in {path.parent for path in paths}:
+        folder.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        with open(path, "wb") as handle:
+            handle.write(content)
     return paths
 
 

@@ -1,0 +1,395 @@
+"""Fetchers against a local HTTP server serving archives built in the test: success, checksum
+mismatch, interrupted transfer, malicious members, unexpected content, and clean restarts."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import os
+import stat
+import threading
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sklearn_ser.datasets import (
+    DATA_HOME_ENV,
+    DownloadError,
+    UnsafeArchiveError,
+    _fetch,
+    fetch_crema_d,
+    fetch_emodb,
+    fetch_ravdess,
+    fetch_savee,
+    fetch_tess,
+    get_data_home,
+)
+
+EMODB_CLIPS = ["wav/03a01Fa.wav", "wav/08a02Wb.wav", "wav/16b10Ta.wav"]
+
+
+# --------------------------------------------------------------------------- archives and server
+
+
+def tiny_wav(seed: int) -> bytes:
+    buffer = io.BytesIO()
+    noise = np.random.default_rng(seed).uniform(-0.1, 0.1, 160).astype(np.float32)
+    sf.write(buffer, noise, 16000, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def make_zip(entries: dict[str, bytes], symlinks: dict[str, str] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+        for name, target in (symlinks or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zf.writestr(info, target)
+    return buffer.getvalue()
+
+
+def emodb_zip(extra: dict[str, bytes] | None = None) -> bytes:
+    entries = {name: tiny_wav(i) for i, name in enumerate(EMODB_CLIPS)}
+    entries["erkennung.txt"] = b"listening test results"
+    return make_zip({**entries, **(extra or {})})
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        server = self.server
+        server.requests.append(self.path)
+        if self.path not in server.routes:
+            self.send_error(404)
+            return
+        body, mode = server.routes[self.path]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if mode == "truncate":
+            # The connection drops half-way through the announced body.
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # keep the test output quiet
+        pass
+
+
+@pytest.fixture
+def server():
+    """A threaded HTTP server on 127.0.0.1; ``server.serve(path, body, mode)`` adds a route."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.routes, httpd.requests = {}, []
+
+    def serve(path: str, body: bytes, mode: str = "ok") -> str:
+        httpd.routes[path] = (body, mode)
+        return f"http://127.0.0.1:{httpd.server_address[1]}{path}"
+
+    httpd.serve = serve
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(5)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch):
+    # A proxy configured in the environment must not intercept requests to the local server.
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+def register(monkeypatch, key, url, known_hash, clips=None, speakers=None, **kwargs):
+    """Point the pinned archive ``key`` at the local server for this test only."""
+    pinned = _fetch._ARCHIVES[key]
+    archive = _fetch.RemoteArchive(
+        url=url,
+        filename=pinned.filename,
+        folder=pinned.folder,
+        known_hash=known_hash,
+        expected_clips=clips,
+        expected_speakers=speakers,
+        **kwargs,
+    )
+    monkeypatch.setitem(_fetch._ARCHIVES, key, archive)
+    return archive
+
+
+def assert_nothing_left(home: Path, folder: str):
+    """No corpus folder, no partial extraction, no archive, no temporary download file."""
+    assert not (home / folder).exists()
+    assert not list(home.glob(f".{folder}.partial-*"))
+    archives = home / "_archives"
+    assert not archives.exists() or not list(archives.iterdir())
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def test_fetch_success_then_offline_reuse(server, monkeypatch, tmp_path):
+    body = emodb_zip()
+    register(monkeypatch, "emodb", server.serve("/emodb.zip", body), sha256(body), 3, 3)
+    home = tmp_path / "home"
+
+    data = fetch_emodb(data_home=home)
+    assert len(data.frame) == 3 and data.frame["speaker"].nunique() == 3
+    assert all(Path(p).is_relative_to(home / "emodb") for p in data.X)
+    assert (home / "emodb" / "wav" / "03a01Fa.wav").read_bytes() == tiny_wav(0)
+    assert (home / "emodb" / _fetch._MARKER).is_file()
+    assert not list((home / "_archives").iterdir())  # the archive is removed once extracted
+    assert not list(home.glob(".emodb.partial-*"))
+    assert server.requests == ["/emodb.zip"]
+
+    again = fetch_emodb(data_home=home, download_if_missing=False, emotions=["happy"])
+    assert again.frame["label"].tolist() == ["F"]
+    assert server.requests == ["/emodb.zip"]  # served from disk, no new request
+
+
+def test_checksum_mismatch_leaves_nothing_and_retry_succeeds(server, monkeypatch, tmp_path):
+    body = emodb_zip()
+    url = server.serve("/emodb.zip", body)
+    register(monkeypatch, "emodb", url, "sha256:" + "0" * 64, 3, 3)
+    with pytest.raises(DownloadError, match=r"does not match its pinned checksum sha256:0000"):
+        fetch_emodb(data_home=tmp_path)
+    assert_nothing_left(tmp_path, "emodb")
+
+    register(monkeypatch, "emodb", url, sha256(body), 3, 3)
+    assert len(fetch_emodb(data_home=tmp_path).frame) == 3
+
+
+def test_interrupted_transfer_leaves_nothing_and_retry_succeeds(server, monkeypatch, tmp_path):
+    body = emodb_zip()
+    url = server.serve("/emodb.zip", body, mode="truncate")
+    register(monkeypatch, "emodb", url, sha256(body), 3, 3)
+    with pytest.raises(
+        DownloadError, match=r"Downloading the EmoDB archive from http://127\.0\.0\.1"
+    ):
+        fetch_emodb(data_home=tmp_path)
+    assert_nothing_left(tmp_path, "emodb")
+
+    server.serve("/emodb.zip", body)  # the connection holds this time
+    assert len(fetch_emodb(data_home=tmp_path).frame) == 3
+
+
+def test_interrupted_transfer_without_checksum_is_still_caught(server, monkeypatch, tmp_path):
+    body = emodb_zip()
+    register(monkeypatch, "emodb", server.serve("/e.zip", body, mode="truncate"), None, 3, 3)
+    with pytest.raises(DownloadError):
+        fetch_emodb(data_home=tmp_path)
+    assert_nothing_left(tmp_path, "emodb")
+
+
+def test_http_error_is_reported(server, monkeypatch, tmp_path):
+    register(monkeypatch, "emodb", server.serve("/x", b"") + "-missing", None, 3, 3)
+    with pytest.raises(DownloadError, match="404"):
+        fetch_emodb(data_home=tmp_path)
+    assert_nothing_left(tmp_path, "emodb")
+
+
+def test_malicious_member_extracts_nothing(server, monkeypatch, tmp_path):
+    body = emodb_zip(extra={"../evil.wav": b"owned"})
+    register(monkeypatch, "emodb", server.serve("/emodb.zip", body), sha256(body), 3, 3)
+    home = tmp_path / "home"
+    with pytest.raises(UnsafeArchiveError, match=r"member '\.\./evil\.wav' is unsafe"):
+        fetch_emodb(data_home=home)
+    assert not (tmp_path / "evil.wav").exists() and not (home / "evil.wav").exists()
+    assert_nothing_left(home, "emodb")
+
+
+def test_unexpected_content_is_not_published(server, monkeypatch, tmp_path):
+    body = emodb_zip()
+    register(monkeypatch, "emodb", server.serve("/emodb.zip", body), sha256(body), 535, 10)
+    with pytest.raises(DownloadError, match="3 clips instead of 535 and 3 speakers instead of 10"):
+        fetch_emodb(data_home=tmp_path)
+    assert_nothing_left(tmp_path, "emodb")
+
+
+def test_archive_without_clips_or_not_a_zip(server, monkeypatch, tmp_path):
+    empty = make_zip({"readme.txt": b"moved"})
+    register(monkeypatch, "emodb", server.serve("/empty.zip", empty), None)
+    with pytest.raises(DownloadError, match="holds no EmoDB clips"):
+        fetch_emodb(data_home=tmp_path)
+    assert_nothing_left(tmp_path, "emodb")
+
+    register(monkeypatch, "emodb", server.serve("/page.zip", b"<html>login</html>"), None)
+    with pytest.raises(DownloadError, match="not a valid zip file"):
+        fetch_emodb(data_home=tmp_path)
+    assert_nothing_left(tmp_path, "emodb")
+
+
+def test_rerun_after_a_killed_extraction_starts_clean(server, monkeypatch, tmp_path):
+    body = emodb_zip()
+    register(monkeypatch, "emodb", server.serve("/emodb.zip", body), sha256(body), 3, 3)
+    # What a killed process leaves: a partial extraction and pooch's temporary download.
+    partial = tmp_path / ".emodb.partial-abc123"
+    (partial / "wav").mkdir(parents=True)
+    (partial / "wav" / "03a01Fa.wav").write_bytes(b"half")
+    (tmp_path / "_archives").mkdir()
+    (tmp_path / "_archives" / "tmpq1w2e3").write_bytes(b"half a zip")
+    assert len(fetch_emodb(data_home=tmp_path).frame) == 3
+    assert not partial.exists() and not list((tmp_path / "_archives").iterdir())
+
+
+def test_verified_archive_left_by_a_killed_run_is_reused(server, monkeypatch, tmp_path):
+    body = emodb_zip()
+    archive = register(monkeypatch, "emodb", server.serve("/emodb.zip", body), sha256(body), 3, 3)
+    (tmp_path / "_archives").mkdir()
+    (tmp_path / "_archives" / archive.filename).write_bytes(body)
+    assert len(fetch_emodb(data_home=tmp_path).frame) == 3
+    assert server.requests == []
+
+
+def test_existing_incomplete_folder_is_not_overwritten(monkeypatch, tmp_path):
+    (tmp_path / "emodb").mkdir()
+    (tmp_path / "emodb" / "03a01Fa.wav").touch()
+    with pytest.raises(
+        FileExistsError, match=r"not a complete EmoDB download.*load_corpus\('emodb'"
+    ):
+        fetch_emodb(data_home=tmp_path)
+    assert (tmp_path / "emodb" / "03a01Fa.wav").exists()
+
+
+def test_missing_corpus_without_download(tmp_path):
+    with pytest.raises(FileNotFoundError, match="download_if_missing=False"):
+        fetch_emodb(data_home=tmp_path, download_if_missing=False)
+    with pytest.raises(TypeError, match="download_if_missing must be True or False"):
+        fetch_emodb(data_home=tmp_path, download_if_missing="no")
+
+
+@pytest.mark.parametrize(
+    "fetch, key, entries, kwargs",
+    [
+        (
+            fetch_ravdess,
+            "ravdess_song",
+            ["Actor_01/03-02-03-01-01-01-01.wav", "Actor_02/03-02-01-01-02-02-02.wav"],
+            {"subset": "song"},
+        ),
+        (
+            fetch_tess,
+            "tess",
+            ["TESS/OAF_Pleasant_surprise/OAF_back_ps.wav", "TESS/YAF_sad/YAF_bite_sad.wav"],
+            {},
+        ),
+    ],
+)
+def test_other_public_fetchers(server, monkeypatch, tmp_path, fetch, key, entries, kwargs):
+    body = make_zip({name: tiny_wav(i) for i, name in enumerate(entries)})
+    register(monkeypatch, key, server.serve(f"/{key}.zip", body), sha256(body), 2, 2)
+    data = fetch(data_home=tmp_path, **kwargs)
+    assert len(data.frame) == 2 and (tmp_path / key / _fetch._MARKER).is_file()
+
+
+def test_pinned_registry():
+    for key in ("ravdess_speech", "ravdess_song"):
+        archive = _fetch._ARCHIVES[key]
+        assert archive.url.startswith("https://zenodo.org/records/1188976/files/")
+        algorithm, digest = archive.known_hash.split(":")
+        assert algorithm == "sha256" and len(digest) == 64 and int(digest, 16) >= 0
+    assert _fetch._ARCHIVES["ravdess_speech"].expected_clips == 1440
+    assert _fetch._ARCHIVES["ravdess_song"].expected_clips == 1012
+    assert _fetch._ARCHIVES["emodb"].expected_clips == 535
+    assert _fetch._ARCHIVES["tess"].expected_clips == 2800
+    with pytest.raises(ValueError, match="subset must be 'speech' or 'song'"):
+        fetch_ravdess(subset="all")
+
+
+# --------------------------------------------------------------------------- safe extraction
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("../evil.wav", "'..' path component"),
+        ("wav/../../evil.wav", "'..' path component"),
+        ("/tmp/evil.wav", "absolute path"),
+        ("\\evil.wav", "absolute path"),
+        ("C:evil.wav", "absolute path"),
+    ],
+)
+def test_safe_extract_refuses_escaping_paths(tmp_path, name, reason):
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(make_zip({"wav/03a01Fa.wav": b"ok", name: b"owned"}))
+    target = tmp_path / "out"
+    target.mkdir()
+    with pytest.raises(UnsafeArchiveError, match=reason):
+        _fetch.safe_extract_zip(archive, target)
+    assert list(target.iterdir()) == []  # checked before anything is written
+
+
+def test_safe_extract_refuses_symlinks(tmp_path):
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(make_zip({"wav/03a01Fa.wav": b"ok"}, symlinks={"wav/link": "/etc/passwd"}))
+    target = tmp_path / "out"
+    target.mkdir()
+    with pytest.raises(UnsafeArchiveError, match="symbolic link"):
+        _fetch.safe_extract_zip(archive, target)
+    assert list(target.iterdir()) == []
+
+
+def test_safe_extract_writes_regular_members(tmp_path):
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(make_zip({"a/b/c.wav": b"1", "d.wav": b"2"}))
+    out = tmp_path / "out"
+    out.mkdir()
+    written = _fetch.safe_extract_zip(archive, out)
+    assert sorted(p.relative_to(out.resolve()).as_posix() for p in written) == [
+        "a/b/c.wav",
+        "d.wav",
+    ]
+
+
+# ------------------------------------------------------------------- data home, manual corpora
+
+
+def test_data_home_precedence(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.delenv(DATA_HOME_ENV, raising=False)
+    assert get_data_home() == str(tmp_path / "user" / "sklearn_ser_data")
+    monkeypatch.setenv(DATA_HOME_ENV, str(tmp_path / "from_env"))
+    assert get_data_home() == str(tmp_path / "from_env")
+    assert get_data_home(tmp_path / "explicit") == str(tmp_path / "explicit")
+    assert os.path.isdir(tmp_path / "explicit")
+    (tmp_path / "a_file").touch()
+    with pytest.raises(NotADirectoryError, match="a_file"):
+        get_data_home(tmp_path / "a_file")
+    with pytest.raises(TypeError, match="data_home must be"):
+        get_data_home(3)
+
+
+def test_savee_needs_manual_download(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        fetch_savee(data_home=tmp_path)
+    message = str(error.value)
+    assert "kahlan.eps.surrey.ac.uk/savee" in message and "Register" in message
+    assert str(tmp_path / "savee") in message and "AudioData/DC/a01.wav" in message
+    (tmp_path / "savee" / "AudioData" / "KL").mkdir(parents=True)
+    (tmp_path / "savee" / "AudioData" / "KL" / "su15.wav").touch()
+    assert fetch_savee(data_home=tmp_path).frame["emotion"].tolist() == ["surprise"]
+
+
+def test_crema_d_needs_git_lfs(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        fetch_crema_d(data_home=tmp_path)
+    message = str(error.value)
+    assert "git lfs pull" in message and "CheyneyComputerScience/CREMA-D" in message
+    assert str(tmp_path / "crema_d") in message
+    (tmp_path / "crema_d" / "AudioWAV").mkdir(parents=True)
+    (tmp_path / "crema_d" / "AudioWAV" / "1001_DFA_ANG_XX.wav").touch()
+    assert fetch_crema_d(data_home=tmp_path).frame["speaker"].tolist() == ["crema_d_1001"]
