@@ -62,7 +62,7 @@ _PROFILES = {
     "neutral": _Profile(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.006, 0.04, 0.08, 0.0, -2.0, 0.08, 0.0),
     "calm": _Profile(-1.0, -0.4, -0.2, -3.0, -2.5, -0.3, 0.005, 0.035, 0.14, -0.1, -2.5, 0.12, 0.0),
     "happy": _Profile(3.5, 0.6, 0.15, 4.0, 3.0, 0.35, 0.008, 0.05, 0.06, 0.15, -1.0, 0.05, 0.0),
-    "sad": _Profile(-2.0, -0.9, -0.45, -6.0, -6.0, -0.6, 0.014, 0.07, 0.35, -0.35, -3.0, 0.22, 0.2),
+    "sad": _Profile(-2.0, -0.9, -0.45, -6.0, -6.0, -0.6, 0.014, 0.07, 0.35, -0.35, -1.5, 0.22, 0.2),
     "angry": _Profile(4.0, 0.7, 0.2, 8.0, 7.0, 0.85, 0.012, 0.06, 0.04, 0.25, -4.5, 0.04, 0.0),
     "fear": _Profile(6.0, 0.1, 0.3, 1.0, 1.0, 0.1, 0.028, 0.09, 0.3, -0.1, 0.5, 0.12, 0.6),
     "disgust": _Profile(-1.5, 0.2, -0.35, -1.0, -1.0, 0.2, 0.016, 0.07, 0.1, -0.1, -5.5, 0.15, 0.0),
@@ -70,18 +70,17 @@ _PROFILES = {
     "boredom": _Profile(-2.5, -1.0, -0.3, -3.0, -3.0, -0.3, 0.006, 0.04, 0.12, -0.3, -1, 0.1, 0.0),
 }
 
-# F1-F4 (Hz) of an adult male vocal tract (after Peterson & Barney 1952 / Hillenbrand et al.
-# 1995); female and child-like tracts are obtained by scaling.
+# F1-F5 (Hz) of an adult male vocal tract (F1-F3 after Peterson & Barney 1952 / Hillenbrand
+# et al. 1995); female tracts are obtained by scaling.
 _VOWEL_FORMANTS = {
-    "a": (730.0, 1090.0, 2440.0, 3400.0),
-    "e": (530.0, 1840.0, 2480.0, 3500.0),
-    "i": (270.0, 2290.0, 3010.0, 3600.0),
-    "o": (570.0, 840.0, 2410.0, 3400.0),
-    "u": (300.0, 870.0, 2240.0, 3300.0),
-    "@": (500.0, 1500.0, 2500.0, 3500.0),
+    "a": (730.0, 1090.0, 2440.0, 3400.0, 4500.0),
+    "e": (530.0, 1840.0, 2480.0, 3500.0, 4500.0),
+    "i": (270.0, 2290.0, 3010.0, 3600.0, 4600.0),
+    "o": (570.0, 840.0, 2410.0, 3400.0, 4400.0),
+    "u": (300.0, 870.0, 2240.0, 3300.0, 4400.0),
+    "@": (500.0, 1500.0, 2500.0, 3500.0, 4500.0),
 }
-_VOWELS = tuple(_VOWEL_FORMANTS)
-_FORMANT_BANDWIDTHS = np.array([80.0, 100.0, 150.0, 220.0])
+_FORMANT_BANDWIDTHS = np.array([80.0, 100.0, 150.0, 220.0, 300.0])
 
 # A fixed set of nonsense "sentences", like the fixed texts of acted corpora (EmoDB uses ten):
 # every speaker says every text in every emotion, so lexical content carries no emotion.
@@ -117,6 +116,7 @@ class _Speaker:
     breathiness: float
     f0_range: float  # log2 factor
     expressiveness: float  # how strongly this actor portrays emotions
+    channel: float  # dB above ~700 Hz of the recording chain (microphone, room, session)
     quirks: dict  # emotion -> per-speaker offsets (actors portray emotions differently)
 
 
@@ -135,6 +135,7 @@ class _ClipSettings:
     breathiness: float
     vowel_space: float  # linear factor
     formant_scale: float
+    channel: float  # dB
     final_move: float  # semitones
     pause_prob: float
     tremor: float  # semitones
@@ -260,16 +261,34 @@ def make_emotional_speech(
 
     Examples
     --------
-    >>> from sklearn_ser.datasets.synthetic import make_emotional_speech
-    >>> data = make_emotional_speech(n_speakers=2, n_clips_per_emotion=1, random_state=0)
+    >>> from sklearn.model_selection import GroupKFold
+    >>> from sklearn_ser.datasets import make_emotional_speech
+    >>> data = make_emotional_speech(n_speakers=4, n_clips_per_emotion=2, random_state=0)
     >>> len(data.X), data.X[0].shape, data.X[0].dtype, data.sr
-    (12, (48000,), dtype('float32'), 16000)
-    >>> list(data.y[:3]), list(data.groups[:3])
-    [np.str_('neutral'), np.str_('happy'), np.str_('sad')], ['synth_spk01', ...]
-    >>> data.frame.head(2)
+    (48, (48000,), dtype('float32'), 16000)
+    >>> data.y[:3]
+    array(['neutral', 'neutral', 'happy'], dtype=object)
+    >>> data.frame.head(3)
        emotion      speaker  gender text  take
-    0  neutral  synth_spk01  female  t09     1
-    1    happy  synth_spk01  female  t02     1
+    0  neutral  synth_spk01  female  t10     1
+    1  neutral  synth_spk01  female  t06     2
+    2    happy  synth_spk01  female  t10     1
+
+    Speaker-independent splits keep each speaker on one side:
+
+    >>> train, test = next(GroupKFold(n_splits=2).split(data.X, data.y, data.groups))
+    >>> train_speakers, test_speakers = set(data.groups[train]), set(data.groups[test])
+    >>> len(train_speakers), len(test_speakers), train_speakers & test_speakers
+    (2, 2, set())
+
+    With ``out_dir`` the clips are written as WAV files and ``X`` holds their paths:
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     files = make_emotional_speech(n_speakers=2, n_clips_per_emotion=1, emotions=["angry",
+    ...                                   "sad"], random_state=0, out_dir=tmp)
+    ...     [path.split("/")[-1] for path in files.X]
+    ['spk01_angry_001.wav', 'spk01_sad_001.wav', 'spk02_angry_001.wav', 'spk02_sad_001.wav']
     """
     emotions = _check_params(
         n_speakers, n_clips_per_emotion, emotions, sr, duration, emotion_strength, out_dir
@@ -390,11 +409,11 @@ def _draw_speaker(entropy, index, width):
     quirk_draws = rng.normal(size=(len(EMOTIONS), 5))
     quirks = {
         emotion: {
-            "f0_shift": 1.0 * draws[0],
-            "f0_range": 0.2 * draws[1],
-            "rate": 0.08 * draws[2],
-            "loudness": 1.5 * draws[3],
-            "tilt": 1.5 * draws[4],
+            "f0_shift": 1.5 * draws[0],
+            "f0_range": 0.25 * draws[1],
+            "rate": 0.12 * draws[2],
+            "loudness": 2.5 * draws[3],
+            "tilt": 2.5 * draws[4],
         }
         for emotion, draws in zip(EMOTIONS, quirk_draws)
     }
@@ -411,6 +430,7 @@ def _draw_speaker(entropy, index, width):
         breathiness=(0.04 if female else 0.0) + abs(rng.normal(0, 0.03)),
         f0_range=rng.normal(0, 0.25),
         expressiveness=float(np.clip(np.exp(rng.normal(0, 0.25)), 0.5, 1.6)),
+        channel=rng.normal(0, 2.5),
         quirks=quirks,
     )
 
@@ -419,7 +439,7 @@ def _clip_settings(rng, speaker, emotion, strength):
     """Combine speaker voice, emotion portrayal and per-clip variation into clip settings."""
     neutral = _PROFILES["neutral"]
     target = _PROFILES[emotion]
-    s = strength * speaker.expressiveness * np.exp(rng.normal(0, 0.15))
+    s = strength * speaker.expressiveness * np.exp(rng.normal(0, 0.2))
     quirk = speaker.quirks[emotion]
     p = {
         name: getattr(neutral, name) + s * (getattr(target, name) - getattr(neutral, name))
@@ -435,19 +455,20 @@ def _clip_settings(rng, speaker, emotion, strength):
             loudness=p.loudness + quirk["loudness"],
             tilt=p.tilt + quirk["tilt"],
         )
-    f0 = speaker.f0 * 2 ** ((p.f0_shift + rng.normal(0, 1.0)) / 12)
+    f0 = speaker.f0 * 2 ** ((p.f0_shift + rng.normal(0, 1.3)) / 12)
     return _ClipSettings(
         f0=float(np.clip(f0, 60.0, 500.0)),
         accent=3.0 * 2 ** (p.f0_range + speaker.f0_range + rng.normal(0, 0.25)),
         rate=float(np.clip(speaker.rate * 2 ** (p.rate + rng.normal(0, 0.08)), 2.0, 9.0)),
-        level=-30.0 + speaker.loudness + p.loudness + rng.normal(0, 2.0),
-        tilt=speaker.tilt + p.tilt + rng.normal(0, 1.5),
+        level=-30.0 + speaker.loudness + p.loudness + rng.normal(0, 2.5),
+        tilt=speaker.tilt + p.tilt + rng.normal(0, 2.0),
         effort=float(np.clip(speaker.effort + p.effort + rng.normal(0, 0.1), -1.0, 1.0)),
         jitter=max(p.jitter * np.exp(rng.normal(0, 0.2)), 0.0),
         shimmer=max(p.shimmer * np.exp(rng.normal(0, 0.2)), 0.0),
         breathiness=max(speaker.breathiness + p.breathiness * np.exp(rng.normal(0, 0.25)), 0.0),
         vowel_space=2 ** (p.articulation + rng.normal(0, 0.05)),
         formant_scale=speaker.formant_scale,
+        channel=speaker.channel,
         final_move=p.final_move + rng.normal(0, 1.0),
         pause_prob=float(np.clip(p.pause_prob, 0.0, 0.6)),
         tremor=max(p.tremor, 0.0),
@@ -534,8 +555,9 @@ def _synthesise(rng, c, text, sr, n_samples):
 
     f0 = _f0_contour(rng, c, syllables, starts, vowel_on, ends, t)
     source, open_phase = _glottal_source(rng, c, f0, sr)
-    aspiration = _white_noise(rng, n_span) * (0.4 + 0.6 * open_phase)
-    excitation = voiced_env * (_tilt(source, c.tilt, sr) + c.breathiness * aspiration)
+    # Aspiration noise is pulsed with the glottal opening and falls off gently with frequency.
+    aspiration = _one_pole(_white_noise(rng, n_span), 3000.0, sr) * (0.4 + 0.6 * open_phase)
+    excitation = voiced_env * _tilt(source + c.breathiness * aspiration, c.tilt, sr)
     speech = _vowel_filter(excitation, syllables, index(starts), c, sr)
 
     voiced = (voiced_env > 0.05).astype(float)
@@ -543,8 +565,9 @@ def _synthesise(rng, c, text, sr, n_samples):
     if noise_env.any():
         frication = _band_noise(rng, n_span, round(2500.0 * c.formant_scale), sr) * noise_env
         speech += frication * np.sqrt(np.sum(speech**2 * voiced) / voiced.sum())
+    speech = _tilt(speech, c.channel, sr)
     speech *= 10 ** (c.level / 20) / np.sqrt(np.sum(speech**2 * active) / active.sum())
-    clip = _white_noise(rng, n_samples, np.float32) * 10 ** (rng.uniform(-72, -60) / 20)
+    clip = _white_noise(rng, n_samples, np.float32) * 10 ** (rng.uniform(-80, -68) / 20)
     clip[first:last] += speech
     peak = np.max(np.abs(clip))
     if peak > 0.95:  # a recording engineer would have lowered the gain
@@ -572,7 +595,8 @@ def _f0_contour(rng, c, syllables, starts, vowel_on, ends, t):
         stressed, c.accent * rng.uniform(0.5, 1.1, n), c.accent * rng.normal(0, 0.25, n)
     )
     mid = (vowel_on + ends) / 2
-    values = accents - 1.5 * (mid - starts[0])  # declination of 1.5 semitones per second
+    # Declination: the pitch of a declarative sentence drifts down, more so in a lively voice.
+    values = accents - 0.4 * c.accent * (mid - starts[0])
     anchors_t = np.concatenate([[starts[0]], mid, [ends[-1]]])
     anchors_v = np.concatenate([[values[0] - 0.5 * c.accent], values, [values[-1] + c.final_move]])
     control_t = np.arange(t[0], t[-1] + 0.001, 0.001)
@@ -614,10 +638,15 @@ def _glottal_source(rng, c, f0, sr):
     return pulse[position] * amplitude[cycle], is_open[position]
 
 
+def _one_pole(x, cutoff_hz, sr):
+    """First-order low-pass with unit DC gain."""
+    pole = np.exp(-2 * np.pi * cutoff_hz / sr)
+    return signal.lfilter([1 - pole], [1, -pole], x)
+
+
 def _tilt(x, gain_db, sr):
-    """High shelf above ~1 kHz: the spectral tilt of the voice source."""
-    pole = np.exp(-2 * np.pi * 1000.0 / sr)
-    low = signal.lfilter([1 - pole], [1, -pole], x)
+    """High shelf of ``gain_db`` above ~700 Hz: the spectral tilt of the voice source."""
+    low = _one_pole(x, 700.0, sr)
     return low + 10 ** (gain_db / 20) * (x - low)
 
 
