@@ -53,6 +53,7 @@ AUDIO_EXTENSIONS = frozenset(
 
 # Columns every loader produces, in this order; corpus-specific columns follow them.
 _COMMON_COLUMNS = ("path", "emotion", "label", "speaker", "gender", "corpus")
+_INTEGER_COLUMNS = frozenset({"age", "statement", "repetition"})
 
 # Files and folders that archive tools and operating systems add next to the audio:
 # macOS resource forks (``__MACOSX/``, ``._x.wav``) and hidden files such as our own
@@ -289,6 +290,9 @@ def build_bunch(
                 f"emotion in {list(emotions)}."
             )
     frame = frame.sort_values("path", kind="stable").reset_index(drop=True)[columns]
+    for column in _INTEGER_COLUMNS.intersection(frame.columns):
+        # Nullable integers stay integers when corpora without the column are concatenated.
+        frame[column] = frame[column].astype("Int64")
     skipped = pd.DataFrame(index.skipped, columns=["path", "reason", "detail"])
     return make_bunch(frame, skipped=skipped, descr=descr)
 

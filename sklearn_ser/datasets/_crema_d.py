@@ -258,7 +258,7 @@ def load_crema_d(
             CorpusFileWarning,
             stacklevel=2,
         )
-    bunch = build_bunch(
+    return build_bunch(
         index,
         corpus="crema_d",
         name="CREMA-D",
@@ -269,8 +269,6 @@ def load_crema_d(
         emotions=emotions,
         merge_calm=merge_calm,
     )
-    bunch.frame["age"] = bunch.frame["age"].astype("Int64")
-    return bunch
 
 
 _HOW_TO_GET = """\
@@ -285,7 +283,7 @@ https://gitlab.com/cs-cooper-lab/crema-d-mirror); GitHub's "Download ZIP" only h
     cd "{folder}" && git lfs pull --include "AudioWAV/*"
 
 then call fetch_crema_d() again (or load_crema_d(path) for a copy elsewhere). The authors
-ask users to register at https://github.com/CheyneyComputerScience/CREMA-D (link in README).
+ask users to fill in the short form linked from the repository's README.
 """
 
 
