@@ -428,6 +428,37 @@ def test_mismatching_and_foreign_files_are_reported_not_dropped_silently(tmp_pat
     ]
 
 
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="needs a non-root POSIX user"
+)
+def test_unreadable_folder_is_reported(tmp_path):
+    touch(tmp_path, "03a01Fa.wav", "locked/03a01Wa.wav")
+    (tmp_path / "locked").chmod(0)
+    try:
+        with pytest.warns(CorpusFileWarning, match="folder could not be read.*locked"):
+            data = load_emodb(tmp_path)
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert len(data.frame) == 1
+
+
+def test_listing_errors_are_reported(tmp_path, monkeypatch):
+    # Same situation as above, simulated so that it also runs as root.
+    import sklearn_ser.datasets._base as base
+
+    touch(tmp_path, "03a01Fa.wav")
+    real_walk = os.walk
+
+    def walk(top, onerror=None, followlinks=False):
+        onerror(PermissionError(13, "Permission denied", str(tmp_path / "locked")))
+        yield from real_walk(top, onerror=onerror, followlinks=followlinks)
+
+    monkeypatch.setattr(base.os, "walk", walk)
+    with pytest.warns(CorpusFileWarning, match=r"folder could not be read.*locked \(Permission"):
+        data = load_emodb(tmp_path)
+    assert len(data.frame) == 1 and data.skipped["reason"].tolist() == ["folder could not be read"]
+
+
 def test_warning_lists_count_reason_and_a_few_examples(tmp_path):
     touch(tmp_path, "03a01Fa.wav", *[f"junk_{i}.wav" for i in range(8)])
     with pytest.warns(CorpusFileWarning) as record:

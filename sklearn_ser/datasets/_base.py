@@ -105,15 +105,18 @@ def check_root(root, corpus: str) -> Path:
     return path.resolve()
 
 
-def iter_files(root: Path) -> list[Path]:
+def iter_files(root: Path, unreadable: list[OSError] | None = None) -> list[Path]:
     """All files below ``root`` (recursively, following symlinked folders once), sorted.
 
     Hidden files and folders (name starting with ``.``) and ``__MACOSX`` folders are not
     visited: they hold archive metadata (e.g. ``._03a01Fa.wav`` resource forks), not audio.
+    Folders that cannot be listed are appended to ``unreadable`` (os.walk would otherwise
+    skip them without a word).
     """
     found: list[Path] = []
     seen_dirs: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    onerror = unreadable.append if unreadable is not None else None
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=True):
         real = os.path.realpath(dirpath)
         if real in seen_dirs:  # a symlink loop or two links to the same folder
             dirnames[:] = []
@@ -136,7 +139,11 @@ def scan(
     ``speaker``, ``gender``) or raises :class:`_Skip` with the reason.
     """
     index = _Index()
-    for path in iter_files(root):
+    unreadable: list[OSError] = []
+    files = iter_files(root, unreadable)
+    for error in unreadable:
+        index.skip(error.filename or root, "folder could not be read", error.strerror or str(error))
+    for path in files:
         suffix = path.suffix.lower()
         if suffix not in AUDIO_EXTENSIONS:
             continue  # text, label, csv, video files: not audio, nothing to report
