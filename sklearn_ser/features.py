@@ -18,6 +18,9 @@ from functools import cached_property, lru_cache
 import librosa
 import numpy as np
 import scipy.fft
+import scipy.signal
+import scipy.sparse
+from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
     "FEATURES",
@@ -26,6 +29,7 @@ __all__ = [
     "extract_features",
     "feature_names",
     "register_feature",
+    "stft",
 ]
 
 
@@ -61,17 +65,124 @@ class FeatureParams:
     top_db: float = 80.0
 
     def n_frames(self, n_samples: int) -> int:
-        """Number of frames for a signal of ``n_samples`` (centred frames)."""
-        return 1 + n_samples // self.hop_length
+        """Number of frames for a signal of ``n_samples`` (centred, zero-padded frames)."""
+        return 1 + (n_samples + 2 * (self.n_fft // 2) - self.n_fft) // self.hop_length
+
+
+def stft(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
+    """Short-time Fourier transform with frames on the second-to-last axis.
+
+    Equals ``librosa.stft(y, n_fft=n_fft, hop_length=hop_length, center=True,
+    pad_mode="constant").swapaxes(-1, -2)`` (periodic Hann window, zero-padded centred frames)
+    up to float32 rounding, but keeps float32 throughout (librosa windows in float64) and
+    returns the frames-first layout that the filterbank products read contiguously.
+
+    Parameters
+    ----------
+    y : ndarray of shape (..., n_samples), float32
+    n_fft, hop_length : int
+
+    Returns
+    -------
+    D : ndarray of shape (..., n_frames, 1 + n_fft // 2), complex64
+
+    Examples
+    --------
+    >>> import numpy as np, librosa
+    >>> from sklearn_ser.features import stft
+    >>> y = np.random.default_rng(0).standard_normal(4000).astype(np.float32)
+    >>> D = stft(y, 512, 128)
+    >>> D.shape, bool(np.allclose(D.T, librosa.stft(y, n_fft=512, hop_length=128), atol=1e-3))
+    ((32, 257), True)
+    """
+    y = np.asarray(y, dtype=np.float32)
+    pad = [(0, 0)] * (y.ndim - 1) + [(n_fft // 2, n_fft // 2)]
+    frames = sliding_window_view(np.pad(y, pad), n_fft, axis=-1)[..., ::hop_length, :]
+    return scipy.fft.rfft(frames * _window(n_fft), axis=-1)
+
+
+def power_of(D: np.ndarray) -> np.ndarray:
+    """``|D| ** 2`` without the square root of ``np.abs`` (float32 for complex64 input)."""
+    power = np.square(D.real)
+    power += np.square(D.imag)
+    return power
 
 
 @lru_cache(maxsize=16)
-def _mel_basis(sr, n_fft, n_mels, fmin, fmax) -> np.ndarray:
-    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+def _window(n_fft: int) -> np.ndarray:
+    window = scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+    window.flags.writeable = False
+    return window
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    # cached operators are shared by every call: a caller must not be able to alter them
+    array.flags.writeable = False
+    return array
+
+
+@lru_cache(maxsize=16)
+def _mel_operator(sr, n_fft, n_mels, fmin, fmax) -> scipy.sparse.csr_array:
+    """Mel filterbank, (n_mels, n_bins), as a sparse matrix.
+
+    Each triangular filter spans a few bins, so about 2 of every ``n_mels`` weights are
+    non-zero: the sparse product does the same sums as the dense one (up to float32
+    rounding) at a small fraction of the cost, which dominated feature extraction.
+    """
+    basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    return scipy.sparse.csr_array(basis.astype(np.float32))
+
+
+@lru_cache(maxsize=16)
+def _dct_operator(n_mels: int, n_mfcc: int) -> np.ndarray:
+    """First ``n_mfcc`` columns of the orthonormal DCT-II as a (n_mels, n_mfcc) matrix.
+
+    Row ``i`` is the DCT of the ``i``-th unit vector, so by linearity ``x @ operator`` is
+    ``scipy.fft.dct(x, type=2, norm="ortho")[:n_mfcc]``, without the unused coefficients.
+    """
+    basis = scipy.fft.dct(np.eye(n_mels), type=2, norm="ortho", axis=-1)[:, :n_mfcc]
+    return _readonly(np.ascontiguousarray(basis, dtype=np.float32))
+
+
+@lru_cache(maxsize=32)
+def _delta_operator(n_frames: int, order: int, width: int) -> np.ndarray:
+    """``librosa.feature.delta`` along frames as a (n_frames, n_frames) matrix.
+
+    The Savitzky-Golay filter (edges included, whether interpolated or padded) is linear,
+    so filtering the identity gives its matrix: ``operator @ x`` equals the filter applied
+    to ``x`` along its frames axis, for a fraction of the cost of re-fitting the edge
+    polynomials for every signal.
+    """
+    mode = "interp" if n_frames >= width else "nearest"
+    operator = scipy.signal.savgol_filter(
+        np.eye(n_frames), width, polyorder=order, deriv=order, axis=0, mode=mode
+    )
+    return _readonly(operator.astype(np.float32))
+
+
+@lru_cache(maxsize=16)
+def _rms_weights(n_fft: int) -> np.ndarray:
+    """Weights of ``librosa.feature.rms(S=...)``: bins 0 and n_fft/2 count once, others twice."""
+    weights = np.full(1 + n_fft // 2, 2.0 / n_fft**2)
+    weights[0] /= 2
+    if n_fft % 2 == 0:
+        weights[-1] /= 2
+    return _readonly(weights.astype(np.float32))
+
+
+@lru_cache(maxsize=16)
+def _bin_frequencies(sr: int, n_fft: int) -> np.ndarray:
+    return _readonly(np.fft.rfftfreq(n_fft, 1.0 / sr).astype(np.float32))
 
 
 class SpectralContext:
     """Lazily computed, cached spectral representations of a batch of signals.
+
+    Everything is computed once, on first use, from a single STFT. The ``*_frames``
+    attributes are frames-first, ``(..., n_frames, n_dims)``: that is the layout the
+    filterbank, DCT and output arrays use, so the built-in features never transpose data.
+    The public ``magnitude``, ``power``, ``log_mel``, ``mfcc`` and ``delta`` keep librosa's
+    ``(..., n_dims, n_frames)`` layout (as views) for features written with librosa.
 
     Parameters
     ----------
@@ -85,36 +196,67 @@ class SpectralContext:
         self.params = params
 
     @cached_property
-    def magnitude(self) -> np.ndarray:
-        p = self.params
-        return np.abs(librosa.stft(self.y, n_fft=p.n_fft, hop_length=p.hop_length, center=True))
+    def spectrum_frames(self) -> np.ndarray:
+        """Complex STFT, ``(..., n_frames, n_bins)``."""
+        return stft(self.y, self.params.n_fft, self.params.hop_length)
 
     @cached_property
-    def power(self) -> np.ndarray:
-        return np.square(self.magnitude)
+    def power_frames(self) -> np.ndarray:
+        return power_of(self.spectrum_frames)
 
     @cached_property
-    def log_mel(self) -> np.ndarray:
+    def magnitude_frames(self) -> np.ndarray:
+        return np.sqrt(self.power_frames)
+
+    @cached_property
+    def log_mel_frames(self) -> np.ndarray:
         p = self.params
-        basis = _mel_basis(p.sr, p.n_fft, p.n_mels, p.fmin, p.fmax)
-        # one (frames x bins) @ (bins x mels) BLAS product for the whole batch; a broadcast
-        # matmul over the strided STFT layout is several times slower
-        frames = np.ascontiguousarray(np.swapaxes(self.power, -1, -2))
-        mel = np.swapaxes(frames @ basis.T, -1, -2)
-        db = 10.0 * np.log10(np.maximum(mel, 1e-10))
+        power = self.power_frames
+        basis = _mel_operator(p.sr, p.n_fft, p.n_mels, p.fmin, p.fmax)
+        flat = power.reshape(-1, power.shape[-1])
+        mel = np.ascontiguousarray((basis @ flat.T).T, dtype=np.float32)
+        mel = mel.reshape(*power.shape[:-1], p.n_mels)
+        db = np.log10(np.maximum(mel, np.float32(1e-10), out=mel), out=mel)
+        db *= np.float32(10.0)
         # the dynamic-range floor is per signal: a batch of views must not share one maximum
-        floor = db.max(axis=(-2, -1), keepdims=True) - p.top_db
-        return np.maximum(db, floor)
+        floor = db.max(axis=(-2, -1), keepdims=True) - np.float32(p.top_db)
+        return np.maximum(db, floor, out=db)
 
     @cached_property
+    def mfcc_frames(self) -> np.ndarray:
+        p = self.params
+        # one product per signal, not one for the batch: BLAS rounding depends on the
+        # matrix shape, and a clip's features must not depend on how many views it came with
+        return np.matmul(self.log_mel_frames, _dct_operator(p.n_mels, p.n_mfcc))
+
+    def delta_frames(self, order: int) -> np.ndarray:
+        mfcc = self.mfcc_frames
+        return np.matmul(_delta_operator(mfcc.shape[-2], order, 9), mfcc)
+
+    @property
+    def magnitude(self) -> np.ndarray:
+        """STFT magnitude, ``(..., n_bins, n_frames)``."""
+        return np.swapaxes(self.magnitude_frames, -1, -2)
+
+    @property
+    def power(self) -> np.ndarray:
+        """STFT power, ``(..., n_bins, n_frames)``."""
+        return np.swapaxes(self.power_frames, -1, -2)
+
+    @property
+    def log_mel(self) -> np.ndarray:
+        """Log-mel spectrogram in dB, ``(..., n_mels, n_frames)``."""
+        return np.swapaxes(self.log_mel_frames, -1, -2)
+
+    @property
     def mfcc(self) -> np.ndarray:
-        coeffs = scipy.fft.dct(self.log_mel, axis=-2, type=2, norm="ortho")
-        return coeffs[..., : self.params.n_mfcc, :]
+        """MFCCs, ``(..., n_mfcc, n_frames)``."""
+        return np.swapaxes(self.mfcc_frames, -1, -2)
 
     def delta(self, order: int) -> np.ndarray:
-        n_frames = self.mfcc.shape[-1]
-        mode = "interp" if n_frames >= 9 else "nearest"
-        return librosa.feature.delta(self.mfcc, width=9, order=order, axis=-1, mode=mode)
+        """Delta (``order=1``) or delta-delta (``order=2``) of the MFCCs, like librosa's
+        ``feature.delta(mfcc, width=9, order=order)``; ``(..., n_mfcc, n_frames)``."""
+        return np.swapaxes(self.delta_frames(order), -1, -2)
 
 
 @dataclass(frozen=True)
@@ -156,7 +298,19 @@ def _zcr(ctx: SpectralContext) -> np.ndarray:
 
 
 def _rms(ctx: SpectralContext) -> np.ndarray:
-    return librosa.feature.rms(S=ctx.magnitude, frame_length=ctx.params.n_fft)
+    # librosa.feature.rms(S=magnitude, frame_length=n_fft) as one product with the power
+    rms = np.sqrt(ctx.power_frames @ _rms_weights(ctx.params.n_fft))
+    return rms[..., np.newaxis, :]
+
+
+def _spectral_centroid(ctx: SpectralContext) -> np.ndarray:
+    # librosa.feature.spectral_centroid: the magnitude-weighted mean frequency of each frame
+    # (an all-zero frame, whose weights librosa cannot normalise, has centroid 0)
+    magnitude = ctx.magnitude_frames
+    total = magnitude.sum(axis=-1)
+    total[total < np.finfo(np.float32).tiny] = 1.0
+    centroid = (magnitude @ _bin_frequencies(ctx.params.sr, ctx.params.n_fft)) / total
+    return centroid[..., np.newaxis, :]
 
 
 def _spectral(func, **kwargs):
@@ -181,9 +335,7 @@ register_feature("mfcc", lambda ctx: ctx.mfcc, _indexed("mfcc", "n_mfcc"))
 register_feature("delta", lambda ctx: ctx.delta(1), _indexed("mfcc_delta", "n_mfcc"))
 register_feature("delta2", lambda ctx: ctx.delta(2), _indexed("mfcc_delta2", "n_mfcc"))
 register_feature("mel", lambda ctx: ctx.log_mel, _indexed("mel", "n_mels"))
-register_feature(
-    "spectral_centroid", _spectral(librosa.feature.spectral_centroid), ["spectral_centroid"]
-)
+register_feature("spectral_centroid", _spectral_centroid, ["spectral_centroid"])
 register_feature(
     "spectral_bandwidth", _spectral(librosa.feature.spectral_bandwidth), ["spectral_bandwidth"]
 )
@@ -255,4 +407,5 @@ def extract_features(y: np.ndarray, features, params: FeatureParams) -> np.ndarr
     """
     ctx = SpectralContext(y, params)
     blocks = [FEATURES[name].compute(ctx) for name in check_feature_names(features)]
-    return np.swapaxes(np.concatenate(blocks, axis=-2), -1, -2).astype(np.float32)
+    # the built-in blocks are views of frames-first arrays: swapping back reads them in order
+    return np.concatenate([np.swapaxes(b, -1, -2) for b in blocks], axis=-1, dtype=np.float32)

@@ -9,6 +9,7 @@ from sklearn_ser.features import (
     extract_features,
     feature_names,
     register_feature,
+    stft,
 )
 
 PARAMS = FeatureParams(sr=16000, n_fft=512, hop_length=256, n_mels=40, n_mfcc=13)
@@ -56,11 +57,61 @@ def test_zcr_rms_centroid_match_librosa(signal):
 
 
 def test_stft_is_computed_once_for_all_spectral_features(signal, monkeypatch):
+    import sklearn_ser.features as features_module
+
     calls = []
-    real_stft = librosa.stft
-    monkeypatch.setattr(librosa, "stft", lambda *a, **k: calls.append(1) or real_stft(*a, **k))
+    real_stft = features_module.stft
+    monkeypatch.setattr(features_module, "stft",
+                        lambda *a, **k: calls.append(1) or real_stft(*a, **k))
+    monkeypatch.setattr(librosa, "stft", lambda *a, **k: calls.append("librosa"))
     extract_features(signal, ["rms", "mfcc", "delta", "mel", "spectral_centroid", "chroma"], PARAMS)
-    assert len(calls) == 1
+    assert calls == [1]
+
+
+@pytest.mark.filterwarnings("ignore:n_fft=.*is too large")
+@pytest.mark.parametrize(("n_samples", "n_fft", "hop"), [(16000, 512, 256), (1000, 511, 100),
+                                                          (300, 512, 128), (48000, 2048, 512)])
+def test_stft_matches_librosa(rng, n_samples, n_fft, hop):
+    y = rng.standard_normal((2, n_samples)).astype(np.float32)
+    D = stft(y, n_fft, hop)
+    ref = librosa.stft(y, n_fft=n_fft, hop_length=hop, center=True, pad_mode="constant")
+    assert D.dtype == np.complex64
+    assert D.shape == np.swapaxes(ref, -1, -2).shape
+    assert D.shape[-2] == FeatureParams(n_fft=n_fft, hop_length=hop).n_frames(n_samples)
+    scale = np.abs(ref).max()
+    np.testing.assert_allclose(np.swapaxes(D, -1, -2), ref, atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize("n_samples", [16000, 2000, 1024])  # 2000 and 1024: < 9 frames
+def test_deltas_match_librosa(rng, n_samples):
+    y = rng.standard_normal(n_samples).astype(np.float32)
+    out = extract_features(y, ["mfcc", "delta", "delta2"], PARAMS)
+    mfcc = out[:, :13].T
+    mode = "interp" if mfcc.shape[1] >= 9 else "nearest"
+    for k, order in [(1, 1), (2, 2)]:
+        ref = librosa.feature.delta(mfcc, width=9, order=order, mode=mode)
+        np.testing.assert_allclose(out[:, 13 * k : 13 * (k + 1)], ref.T, atol=1e-3)
+
+
+def test_spectral_centroid_and_rms_of_silent_frames_match_librosa(rng):
+    y = np.zeros(8000, dtype=np.float32)
+    y[3000:4000] = rng.standard_normal(1000)
+    out = extract_features(y, ["spectral_centroid", "rms"], PARAMS)
+    S = np.abs(librosa.stft(y, n_fft=512, hop_length=256))
+    centroid = librosa.feature.spectral_centroid(S=S, sr=16000, n_fft=512)[0]
+    assert centroid[0] == 0 and out[0, 0] == 0
+    np.testing.assert_allclose(out[:, 0], centroid, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(out[:, 1], librosa.feature.rms(S=S, frame_length=512)[0],
+                               rtol=1e-4, atol=1e-7)
+
+
+def test_context_keeps_librosa_layout_for_custom_features(signal):
+    ctx = SpectralContext(signal, PARAMS)
+    n_frames = PARAMS.n_frames(signal.size)
+    assert ctx.magnitude.shape == ctx.power.shape == (257, n_frames)
+    assert ctx.log_mel.shape == (40, n_frames)
+    assert ctx.mfcc.shape == ctx.delta(1).shape == (13, n_frames)
+    np.testing.assert_allclose(ctx.power, ctx.magnitude**2, rtol=1e-5, atol=1e-9)
 
 
 def test_batch_equals_one_by_one(rng):
