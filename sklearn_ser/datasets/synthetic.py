@@ -551,14 +551,18 @@ def _synthesise(rng, c, text, sr, n_samples):
             else:  # closure, then a short release burst
                 burst = a + int(0.7 * (b - a))
                 noise_env[burst:b] = 0.5 * gain * np.exp(-np.arange(b - burst) / (0.004 * sr))
-    voiced_env = ndimage.uniform_filter1d(voiced_env, max(1, int(0.005 * sr)))
+    # Two passes of a 5 ms box filter (a triangle): onsets without broadband clicks.
+    for _ in range(2):
+        voiced_env = ndimage.uniform_filter1d(voiced_env, max(1, int(0.005 * sr)))
 
     f0 = _f0_contour(rng, c, syllables, starts, vowel_on, ends, t)
     source, open_phase = _glottal_source(rng, c, f0, sr)
     # Aspiration noise is pulsed with the glottal opening and falls off gently with frequency.
     aspiration = _one_pole(_white_noise(rng, n_span), 3000.0, sr) * (0.4 + 0.6 * open_phase)
-    excitation = voiced_env * _tilt(source + c.breathiness * aspiration, c.tilt, sr)
-    speech = _vowel_filter(excitation, syllables, index(starts), c, sr)
+    excitation = voiced_env * (source + c.breathiness * aspiration)
+    # Tilt last: filters commute, and this way it also shapes the wideband by-products of the
+    # time-varying envelope and formants, as the glottal spectrum would.
+    speech = _tilt(_vowel_filter(excitation, syllables, index(starts), c, sr), c.tilt, sr)
 
     voiced = (voiced_env > 0.05).astype(float)
     active = np.maximum(voiced, noise_env > 0.05)
@@ -644,10 +648,31 @@ def _one_pole(x, cutoff_hz, sr):
     return signal.lfilter([1 - pole], [1, -pole], x)
 
 
-def _tilt(x, gain_db, sr):
-    """High shelf of ``gain_db`` above ~700 Hz: the spectral tilt of the voice source."""
-    low = _one_pole(x, 700.0, sr)
-    return low + 10 ** (gain_db / 20) * (x - low)
+def _tilt(x, gain_db, sr, corner_hz=1200.0):
+    """High shelf of ``gain_db`` above ``corner_hz`` (RBJ audio-EQ cookbook, slope 1).
+
+    Models spectral tilt: the balance of energy above and below ~1 kHz, leaving the F1 region
+    alone, which is what measures such as the alpha ratio or Hammarberg index pick up.
+    """
+    gain = 10 ** (gain_db / 40)
+    w0 = 2 * np.pi * corner_hz / sr
+    cos_w0, alpha = np.cos(w0), np.sin(w0) / np.sqrt(2)
+    root = 2 * np.sqrt(gain) * alpha
+    b = gain * np.array(
+        [
+            (gain + 1) + (gain - 1) * cos_w0 + root,
+            -2 * ((gain - 1) + (gain + 1) * cos_w0),
+            (gain + 1) + (gain - 1) * cos_w0 - root,
+        ]
+    )
+    a = np.array(
+        [
+            (gain + 1) - (gain - 1) * cos_w0 + root,
+            2 * ((gain - 1) - (gain + 1) * cos_w0),
+            (gain + 1) - (gain - 1) * cos_w0 - root,
+        ]
+    )
+    return signal.lfilter(b, a, x)
 
 
 def _formant_filter(formants, bandwidths, sr):
@@ -699,10 +724,13 @@ def _vowel_filter(excitation, syllables, starts, c, sr):
             continue
         pos = np.arange(a, b)
         weight = np.ones(b - a)
+        # Raised-cosine cross-fades (sin^2 + cos^2 = 1): smooth, so no wideband splatter.
         if k > 0:
-            weight *= np.clip((pos - (bounds[k] - half)) / (2 * half), 0, 1)
+            rise = np.clip((pos - (bounds[k] - half)) / (2 * half), 0, 1)
+            weight *= np.sin(0.5 * np.pi * rise) ** 2
         if k < len(syllables) - 1:
-            weight *= np.clip(((bounds[k + 1] + half) - pos) / (2 * half), 0, 1)
+            fall = np.clip(((bounds[k + 1] + half) - pos) / (2 * half), 0, 1)
+            weight *= np.sin(0.5 * np.pi * fall) ** 2
         stop = min(n_span, b + tail)
         segment = np.zeros(stop - a)
         segment[: b - a] = excitation[a:b] * weight
