@@ -162,9 +162,10 @@ def test_a_clip_does_not_depend_on_the_rest_of_the_request():
 
 
 def test_all_nine_emotions_are_supported():
-    data = small(emotions=list(EMOTIONS), duration=0.8)
+    data = small(emotions=np.array(EMOTIONS), duration=0.8)
     assert len(EMOTIONS) == 9
     assert list(data.y) == list(EMOTIONS) * 2
+    assert all(type(label) is str for label in data.y)
     assert set(synthetic._PROFILES) == set(EMOTIONS)
 
 

@@ -368,6 +368,7 @@ def _check_params(n_speakers, n_clips_per_emotion, emotions, sr, duration, stren
         raise ValueError(
             f"emotions contains unknown emotion name(s) {unknown}; allowed: {list(EMOTIONS)}."
         )
+    emotions = tuple(str(e) for e in emotions)  # plain str, not numpy.str_, in y and frame
     duplicated = sorted({e for e in emotions if emotions.count(e) > 1})
     if duplicated:
         raise ValueError(f"emotions must not repeat a name, got {duplicated} more than once.")
