@@ -250,7 +250,7 @@ def test_out_dir_writes_readable_16_bit_wavs(tmp_path):
         "spk02_sad_001.wav",
     ]
     assert written.frame.columns[0] == "path"
-    assert list(written.frame["path"]) == written.X
+    assert list(written.frame["path"]) == list(written.X)
     for path, wave, emotion, speaker in zip(
         written.X, in_memory.X, written.y, written.groups, strict=True
     ):

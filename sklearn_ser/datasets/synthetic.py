@@ -214,8 +214,9 @@ def make_emotional_speech(
     data : sklearn.utils.Bunch
         Dictionary-like object with the following attributes.
 
-        X : list of ndarray of shape (sr * duration,), dtype float32, or list of str
-            The waveforms (in [-1, 1]) or, when ``out_dir`` is given, the WAV file paths.
+        X : ndarray of shape (n_clips,), dtype object
+            The waveforms (1-D float32 arrays in [-1, 1]) or, when ``out_dir`` is given, the
+            WAV file paths (str), as an object array so that ``data.X[train]`` works.
         y : ndarray of shape (n_clips,), dtype object
             Emotion name of each clip.
         groups : ndarray of shape (n_clips,), dtype object
@@ -288,7 +289,7 @@ def make_emotional_speech(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     files = make_emotional_speech(n_speakers=2, n_clips_per_emotion=1, emotions=["angry",
     ...                                   "sad"], random_state=0, out_dir=tmp)
-    ...     [path.split("/")[-1] for path in files.X]
+    ...     [str(path).split("/")[-1] for path in files.X]
     ['spk01_angry_001.wav', 'spk01_sad_001.wav', 'spk02_angry_001.wav', 'spk02_sad_001.wav']
     """
     emotions = _check_params(
@@ -325,8 +326,10 @@ def make_emotional_speech(
         X = _write_wavs(X, frame, sr, Path(out_dir), spk_width, take_width)
         frame.insert(0, "path", X)
 
+    clips = np.empty(len(X), dtype=object)  # object array: indexable like data.X[train]
+    clips[:] = X
     return Bunch(
-        X=X,
+        X=clips,
         y=frame["emotion"].to_numpy(dtype=object),
         groups=frame["speaker"].to_numpy(dtype=object),
         sr=sr,
