@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import librosa
 import numpy as np
 import soundfile as sf
 import soxr
+from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
     "AudioInputError",
@@ -131,15 +131,46 @@ def peak_normalize(y: np.ndarray) -> np.ndarray:
     return (y / peak).astype(np.float32) if peak > 0 else y.astype(np.float32)
 
 
+def _nonsilent_frames(y: np.ndarray, top_db: float, frame_length: int, hop_length: int):
+    """Frames whose RMS is within ``top_db`` of the loudest frame's.
+
+    The arithmetic of ``librosa.effects.trim``: float32 mean square over zero-padded centred
+    frames, reduced along the same strided axis, in dB against the maximum with librosa's
+    floor (an amplitude of 1e-5). A rounding difference could move the cut by a frame.
+    """
+    padded = np.pad(y, frame_length // 2)
+    frames = sliding_window_view(padded, frame_length)[::hop_length].T  # (frame_length, n)
+    rms = np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=0))
+    power, ref, amin = np.square(rms), np.square(rms.max()), 1e-5**2
+    db = 10.0 * np.log10(np.maximum(amin, power))
+    db -= 10.0 * np.log10(np.maximum(amin, ref))
+    return db > -top_db
+
+
 def trim_silence(y: np.ndarray, top_db: float | None) -> np.ndarray:
     """Trim leading and trailing parts quieter than ``top_db`` below the peak.
 
+    Same cut as ``librosa.effects.trim(y, top_db=top_db, frame_length=512, hop_length=128)``.
     ``top_db=None`` disables trimming. A signal that is silence throughout is returned
     untrimmed, because "trimming" it would leave nothing to analyse.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.audio import trim_silence
+    >>> y = np.concatenate([np.zeros(1000), np.ones(2000), np.zeros(1000)]).astype(np.float32)
+    >>> trim_silence(y, top_db=30).shape  # cut at whole 128-sample hops around the speech
+    (2560,)
     """
     if top_db is None or not np.any(y):
         return y
-    trimmed, _ = librosa.effects.trim(y, top_db=top_db, frame_length=512, hop_length=128)
+    frame_length, hop_length = 512, 128
+    loud = np.flatnonzero(_nonsilent_frames(y, top_db, frame_length, hop_length))
+    if loud.size == 0:
+        return y
+    start = loud[0] * hop_length
+    end = min(y.shape[-1], (loud[-1] + 1) * hop_length)
+    trimmed = y[..., start:end]
     return trimmed if trimmed.size else y
 
 

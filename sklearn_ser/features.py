@@ -11,11 +11,11 @@ Register a new feature with :func:`register_feature`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-import librosa
 import numpy as np
 import scipy.fft
 import scipy.signal
@@ -28,6 +28,7 @@ __all__ = [
     "SpectralContext",
     "extract_features",
     "feature_names",
+    "mel_filterbank",
     "register_feature",
     "stft",
 ]
@@ -121,6 +122,58 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale (librosa's default, ``htk=False``): linear to 1 kHz, log above."""
+    hz = np.asarray(hz, dtype=np.float64)
+    mel = hz / (200.0 / 3)
+    log_region = hz >= 1000.0
+    return np.where(log_region, 15.0 + np.log(np.maximum(hz, 1000.0) / 1000.0) * 27 / np.log(6.4),
+                    mel)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float64)
+    log_region = mel >= 15.0
+    return np.where(log_region, 1000.0 * np.exp(np.log(6.4) / 27 * (np.maximum(mel, 15.0) - 15.0)),
+                    mel * (200.0 / 3))
+
+
+def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0,
+                   fmax: float | None = None) -> np.ndarray:
+    """Triangular mel filterbank, ``(n_mels, 1 + n_fft // 2)`` float32.
+
+    The same filters as ``librosa.filters.mel`` with its defaults (Slaney's mel scale and
+    area normalisation), computed without importing librosa, whose import alone costs each
+    parallel worker about half a second.
+
+    Examples
+    --------
+    >>> import numpy as np, librosa
+    >>> from sklearn_ser.features import mel_filterbank
+    >>> ours = mel_filterbank(16000, 512, 40)
+    >>> ours.shape, bool(np.allclose(ours, librosa.filters.mel(sr=16000, n_fft=512, n_mels=40)))
+    ((40, 257), True)
+    """
+    fmax = float(sr) / 2 if fmax is None else fmax
+    bin_hz = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    edges_hz = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    widths = np.diff(edges_hz)
+    ramps = edges_hz[:, np.newaxis] - bin_hz
+    rising = -ramps[:-2] / widths[:-1, np.newaxis]
+    falling = ramps[2:] / widths[1:, np.newaxis]
+    weights = np.maximum(0, np.minimum(rising, falling))
+    weights *= (2.0 / (edges_hz[2:] - edges_hz[:-2]))[:, np.newaxis]
+    if not np.all((edges_hz[:-2] == 0) | (weights.max(axis=1) > 0)):
+        warnings.warn(
+            f"Empty filters in the mel filterbank (sr={sr}, n_fft={n_fft}, n_mels={n_mels}): "
+            "some mel bands fall between FFT bins and will always be zero. Increase n_fft "
+            "or reduce n_mels.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return weights.astype(np.float32)
+
+
 @lru_cache(maxsize=16)
 def _mel_operator(sr, n_fft, n_mels, fmin, fmax) -> scipy.sparse.csr_array:
     """Mel filterbank, (n_mels, n_bins), as a sparse matrix.
@@ -129,8 +182,7 @@ def _mel_operator(sr, n_fft, n_mels, fmin, fmax) -> scipy.sparse.csr_array:
     non-zero: the sparse product does the same sums as the dense one (up to float32
     rounding) at a small fraction of the cost, which dominated feature extraction.
     """
-    basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
-    return scipy.sparse.csr_array(basis.astype(np.float32))
+    return scipy.sparse.csr_array(mel_filterbank(sr, n_fft, n_mels, fmin, fmax))
 
 
 @lru_cache(maxsize=16)
@@ -291,10 +343,18 @@ def _indexed(prefix: str, attr: str):
 
 
 def _zcr(ctx: SpectralContext) -> np.ndarray:
+    # librosa.feature.zero_crossing_rate(y, frame_length=n_fft, hop_length=hop, center=True):
+    # edge-padded frames; a crossing is a sign-bit change between neighbours within a frame,
+    # with |y| <= 1e-10 counted as +0. Counted for all frames at once with a cumulative sum.
     p = ctx.params
-    return librosa.feature.zero_crossing_rate(
-        ctx.y, frame_length=p.n_fft, hop_length=p.hop_length, center=True
-    )
+    length, y = p.n_fft, ctx.y
+    padded = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(length // 2, length // 2)], mode="edge")
+    sign = np.signbit(np.where(np.abs(padded) <= 1e-10, np.float32(0), padded))
+    crossings = np.zeros(padded.shape, dtype=np.int64)  # crossings[..., k]: within [1, k]
+    np.cumsum(sign[..., 1:] != sign[..., :-1], axis=-1, out=crossings[..., 1:])
+    starts = np.arange(1 + (padded.shape[-1] - length) // p.hop_length) * p.hop_length
+    count = crossings[..., starts + length - 1] - crossings[..., starts]
+    return (count / length)[..., np.newaxis, :]
 
 
 def _rms(ctx: SpectralContext) -> np.ndarray:
@@ -313,15 +373,33 @@ def _spectral_centroid(ctx: SpectralContext) -> np.ndarray:
     return centroid[..., np.newaxis, :]
 
 
-def _spectral(func, **kwargs):
+def _librosa_feature(name: str, **kwargs):
+    """A feature computed by ``librosa.feature.<name>`` from the shared magnitude spectrum.
+
+    librosa is imported on first use only: the built-in features above do without it, so
+    parallel workers that do not need these start faster.
+    """
+
     def compute(ctx: SpectralContext) -> np.ndarray:
+        import librosa
+
         p = ctx.params
-        return func(S=ctx.magnitude, sr=p.sr, n_fft=p.n_fft, hop_length=p.hop_length, **kwargs)
+        return getattr(librosa.feature, name)(
+            S=ctx.magnitude, sr=p.sr, n_fft=p.n_fft, hop_length=p.hop_length, **kwargs
+        )
 
     return compute
 
 
+def _spectral_flatness(ctx: SpectralContext) -> np.ndarray:
+    import librosa
+
+    return librosa.feature.spectral_flatness(S=ctx.magnitude)
+
+
 def _chroma(ctx: SpectralContext) -> np.ndarray:
+    import librosa
+
     p = ctx.params
     # tuning=0 skips librosa's pitch-tracking tuning estimate, which costs more than the chroma
     return librosa.feature.chroma_stft(
@@ -337,21 +415,15 @@ register_feature("delta2", lambda ctx: ctx.delta(2), _indexed("mfcc_delta2", "n_
 register_feature("mel", lambda ctx: ctx.log_mel, _indexed("mel", "n_mels"))
 register_feature("spectral_centroid", _spectral_centroid, ["spectral_centroid"])
 register_feature(
-    "spectral_bandwidth", _spectral(librosa.feature.spectral_bandwidth), ["spectral_bandwidth"]
+    "spectral_bandwidth", _librosa_feature("spectral_bandwidth"), ["spectral_bandwidth"]
 )
-register_feature(
-    "spectral_rolloff", _spectral(librosa.feature.spectral_rolloff), ["spectral_rolloff"]
-)
+register_feature("spectral_rolloff", _librosa_feature("spectral_rolloff"), ["spectral_rolloff"])
 register_feature(
     "spectral_contrast",
-    _spectral(librosa.feature.spectral_contrast),
+    _librosa_feature("spectral_contrast"),
     [f"spectral_contrast_{i}" for i in range(7)],
 )
-register_feature(
-    "spectral_flatness",
-    lambda ctx: librosa.feature.spectral_flatness(S=ctx.magnitude),
-    ["spectral_flatness"],
-)
+register_feature("spectral_flatness", _spectral_flatness, ["spectral_flatness"])
 register_feature("chroma", _chroma, [f"chroma_{i}" for i in range(12)])
 
 

@@ -107,6 +107,21 @@ def test_trim_silence_removes_leading_and_trailing_silence(tone):
     assert voiced.size <= trimmed.size <= voiced.size + 2 * 512
 
 
+@pytest.mark.parametrize("top_db", [20, 30, 60])
+def test_trim_silence_cuts_where_librosa_does(rng, tone, top_db):
+    import librosa
+
+    fade = np.linspace(0, 1, 4000) ** 3  # a slow onset: the cut lands mid-ramp
+    for y in [
+        np.concatenate([np.zeros(3000), fade * tone(180, 0.25), tone(180, 0.5), np.zeros(2000)]),
+        1e-3 * rng.standard_normal(16000) + np.where(np.arange(16000) > 9000, 1.0, 0.0),
+        rng.standard_normal(7777) * np.hanning(7777),
+    ]:
+        y = y.astype(np.float32)
+        ref, _ = librosa.effects.trim(y, top_db=top_db, frame_length=512, hop_length=128)
+        np.testing.assert_array_equal(trim_silence(y, top_db=top_db), ref)
+
+
 def test_all_silent_clip_is_kept_untrimmed_and_does_not_crash():
     out = condition(np.zeros(8000), 16000, duration=1.0, top_db=30)
     assert out.shape == (16000,)

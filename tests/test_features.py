@@ -8,6 +8,7 @@ from sklearn_ser.features import (
     SpectralContext,
     extract_features,
     feature_names,
+    mel_filterbank,
     register_feature,
     stft,
 )
@@ -80,6 +81,30 @@ def test_stft_matches_librosa(rng, n_samples, n_fft, hop):
     assert D.shape[-2] == FeatureParams(n_fft=n_fft, hop_length=hop).n_frames(n_samples)
     scale = np.abs(ref).max()
     np.testing.assert_allclose(np.swapaxes(D, -1, -2), ref, atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize(("sr", "n_fft", "n_mels", "fmin", "fmax"),
+                         [(16000, 512, 40, 0.0, None), (16000, 2048, 128, 0.0, None),
+                          (22050, 1024, 64, 50.0, 8000.0)])
+def test_mel_filterbank_matches_librosa(sr, n_fft, n_mels, fmin, fmax):
+    ref = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    ours = mel_filterbank(sr, n_fft, n_mels, fmin, fmax)
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-9)
+
+
+def test_mel_filterbank_warns_about_empty_bands():
+    with pytest.warns(UserWarning, match=r"Empty filters.*n_fft=256, n_mels=128"):
+        mel_filterbank(16000, 256, 128)
+
+
+def test_zcr_counts_crossings_like_librosa(rng):
+    y = rng.standard_normal((2, 5000)).astype(np.float32)
+    y[0, 1000:1600] = 0.0  # exact zeros count as positive
+    y[1, 2000:2600] = 1e-11 * rng.standard_normal(600)  # below librosa's 1e-10 threshold
+    out = extract_features(y, ["zcr"], PARAMS)[..., 0]
+    ref = librosa.feature.zero_crossing_rate(y, frame_length=512, hop_length=256)[:, 0]
+    np.testing.assert_array_equal(out, ref.astype(np.float32))
 
 
 @pytest.mark.parametrize("n_samples", [16000, 2000, 1024])  # 2000 and 1024: < 9 frames
