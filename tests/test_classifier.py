@@ -1,0 +1,386 @@
+"""SERClassifier behaviour: training contract, views, validation, scikit-learn integration.
+
+Fits use tiny networks, a few epochs and Keras's eager mode (``compile__run_eagerly=True``):
+on tiny data eager steps cost less than tracing a TensorFlow graph for every new model.
+Tests that need the graph path (pickling, the predict path) say so.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import random
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.base import clone, is_classifier
+from sklearn.ensemble import VotingClassifier
+from sklearn.model_selection import StratifiedKFold, check_cv, cross_validate
+from sklearn.utils import get_tags
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.estimator_checks import check_no_attributes_set_in_init
+
+from sklearn_ser.classifier import SERClassifier
+from sklearn_ser.models import ARCHITECTURES
+
+CLASSES = ("angry", "calm", "sad")
+TINY = {
+    "epochs": 2,
+    "batch_size": 16,
+    "random_state": 0,
+    "model__filters": (4,),
+    "model__units": 4,
+    "model__heads": 1,
+    "model__key_dim": 4,
+    "model__dense_units": None,
+    "compile__run_eagerly": True,
+}
+
+
+def tiny(**params):
+    return SERClassifier(**{"arch": "cnn", **TINY, **params})
+
+
+def make_sequences(n_per_class=10, n_frames=12, n_features=5, seed=0, classes=CLASSES):
+    """Feature sequences whose class shows as a raised mean of feature k for class k."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.asarray(classes), n_per_class)
+    X = rng.normal(size=(y.size, n_frames, n_features)).astype(np.float32)
+    for k, label in enumerate(classes):
+        X[y == label, :, k] += 3.0
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_sequences()
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return tiny(epochs=10, validation_fraction=None, optimizer__learning_rate=0.02,
+                model__dropout=0.0).fit(X, y)
+
+
+# ---------------------------------------------------------------- a real sklearn classifier
+
+
+def test_is_a_classifier_so_cv_stratifies(data):
+    X, y = data
+    clf = SERClassifier()
+    assert is_classifier(clf)  # scikeras 0.13's KerasClassifier alone says False
+    tags = get_tags(clf)
+    assert tags.estimator_type == "classifier"
+    assert tags.input_tags.three_d_array and tags.target_tags.required
+    assert isinstance(check_cv(5, y, classifier=is_classifier(clf)), StratifiedKFold)
+    # end to end: cv=5 on label-sorted clips gives folds with the class balance of y
+    result = cross_validate(tiny(epochs=1, validation_fraction=None), X, y, cv=5,
+                            return_indices=True)
+    for test_idx in result["indices"]["test"]:
+        assert sorted(np.unique(y[test_idx], return_counts=True)[1]) == [2, 2, 2]
+    assert np.all(np.isfinite(result["test_score"]))
+
+
+def test_init_stores_parameters_only():
+    check_no_attributes_set_in_init("SERClassifier", SERClassifier())
+    clf = SERClassifier(arch="cnn", model__dropout=0.1)
+    assert vars(clf)["model__dropout"] == 0.1 and not hasattr(clf, "model_")
+
+
+def test_clone_and_routed_set_params_round_trip():
+    clf = tiny(optimizer__learning_rate=0.01)
+    params = clone(clf).get_params()
+    assert params["optimizer__learning_rate"] == 0.01 and params["model__filters"] == (4,)
+    clf.set_params(model__units=8, optimizer__learning_rate=3e-4, arch="cnn_gru")
+    assert clone(clf).get_params() == clf.get_params()
+    assert clf.get_params()["model__units"] == 8
+    assert "model__units=8" in repr(clf)
+
+
+def test_routed_parameters_reach_the_model(data):
+    X, y = data
+    clf = tiny(arch="cnn_gru", epochs=1, model__filters=(6,), model__units=5,
+               optimizer__learning_rate=0.0125, reduce_lr_patience=None,
+               validation_fraction=None).fit(X, y)
+    body = clf.model_.get_layer("cnn_gru")
+    assert body.get_layer("conv1").filters == 6
+    assert body.get_layer("gru").units == 5
+    assert math.isclose(float(clf.model_.optimizer.learning_rate), 0.0125, rel_tol=1e-6)
+    # the first layer standardises with statistics of the training rows
+    norm = clf.model_.get_layer("standardize")
+    np.testing.assert_allclose(np.ravel(norm.mean), X.mean(axis=(0, 1)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.ravel(norm.variance), X.var(axis=(0, 1)), rtol=1e-4)
+
+
+# ---------------------------------------------------------------- predictions
+
+
+def test_learns_and_returns_string_labels(fitted, data):
+    X, y = data
+    assert fitted.classes_.tolist() == list(CLASSES)
+    assert fitted.n_features_in_ == 5 and fitted.input_shape_ == (12, 5)
+    pred = fitted.predict(X)
+    assert pred.dtype.kind == "U" and set(pred) <= set(CLASSES)
+    assert fitted.score(X, y) >= 0.9
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (30, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    # column k belongs to classes_[k]: clips of class k get their highest mean there
+    for k, label in enumerate(fitted.classes_):
+        assert proba[y == label].mean(axis=0).argmax() == k
+    assert np.array_equal(pred, fitted.classes_[proba.argmax(axis=1)])
+
+
+def test_small_inputs_skip_model_predict(fitted, data, monkeypatch):
+    X, _ = data
+    expected = fitted.predict_proba(X)
+
+    def no_predict(*args, **kwargs):
+        raise AssertionError("Model.predict should not be called")
+
+    monkeypatch.setattr(fitted.model_, "predict", no_predict)
+    np.testing.assert_allclose(fitted.predict_proba(X[:1]), expected[:1], rtol=1e-6)
+    # routed predict__batch_size: rows per call of the compiled predict function
+    monkeypatch.setattr(fitted, "predict__batch_size", 7, raising=False)
+    np.testing.assert_allclose(fitted.predict_proba(X), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_predict_input_errors(fitted, data):
+    X, _ = data
+    with pytest.raises(ValueError, match="views are for training only"):
+        fitted.predict(np.stack([X, X], axis=1))
+    with pytest.raises(ValueError, match=r"13 frames x 5 features .* fitted on 12 frames x 5"):
+        fitted.predict(np.zeros((2, 13, 5)))
+    with pytest.raises(ValueError, match=r"12 frames x 4 features .* fitted on 12 frames x 5"):
+        fitted.predict(np.zeros((2, 12, 4)))
+    with pytest.raises(ValueError, match=r"1 frames x 5 features \(X.shape = \(2, 5\)\)"):
+        fitted.predict(np.zeros((2, 5)))  # 2-D is one frame
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.predict(np.full((1, 12, 5), np.nan))
+
+
+@pytest.mark.filterwarnings("ignore:You are using a softmax over axis:UserWarning")
+def test_2d_features_are_sequences_of_one_frame(data):
+    X, y = data
+    stats = X.mean(axis=1)  # clip-level features, (n_samples, n_features)
+    clf = tiny(arch="cnn_mha_bilstm_bigru", epochs=1, validation_fraction=None).fit(stats, y)
+    assert clf.input_shape_ == (1, 5) and clf.n_features_in_ == 5
+    assert clf.predict_proba(stats[:4]).shape == (4, 3)
+    with pytest.raises(ValueError, match="X has 4 features, but SERClassifier is expecting 5"):
+        clf.predict(stats[:, :4])
+
+
+# ---------------------------------------------------------------- training contract
+
+
+def _recording_arch(log):
+    """A user architecture whose first layer stores every batch it sees, by phase."""
+
+    class Recorder(keras.layers.Layer):
+        # ``log`` comes from the closure: a layer attribute would be copied by Keras tracking
+        def call(self, x, training=None):
+            if not isinstance(x, keras.KerasTensor) and tf.executing_eagerly():
+                log["train" if training else "eval"].append(np.asarray(x))
+            return x
+
+    def build(input_shape, n_classes):
+        inputs = keras.Input(shape=input_shape)
+        x = Recorder(name="recorder")(inputs)
+        x = keras.layers.GlobalAveragePooling1D()(x)
+        return keras.Model(inputs, keras.layers.Dense(n_classes, activation="softmax")(x))
+
+    return build
+
+
+def _clip_ids(batches, model):
+    """Undo the standardisation and read (clip id, view) from features 0 and 1."""
+    norm = model.get_layer("standardize")
+    mean = np.ravel(norm.mean)
+    std = np.sqrt(np.ravel(norm.variance))
+    rows = np.concatenate(batches)[:, 0, :2] * std[:2] + mean[:2]
+    return {(round(float(c)), round(float(v))) for c, v in rows}, rows.shape[0]
+
+
+def test_views_unrolled_after_a_clip_level_stratified_split():
+    n_clips, n_views = 20, 3
+    y = np.repeat(["a", "b"], [12, 8])
+    X = np.zeros((n_clips, n_views, 4, 3), dtype=np.float32)
+    X[:, :, :, 0] = np.arange(n_clips)[:, None, None]  # clip id in feature 0
+    X[:, :, :, 1] = np.arange(n_views)[None, :, None]  # view index in feature 1
+    weights = np.ones(n_clips)
+    weights[5] = 0.0  # zero weight removes a clip
+    log = {"train": [], "eval": []}
+    clf = SERClassifier(arch=_recording_arch(log), epochs=1, batch_size=8, random_state=0,
+                        validation_fraction=0.1, fit__validation_batch_size=2,
+                        compile__run_eagerly=True).fit(X, y, sample_weight=weights)
+    assert clf.n_views_ == n_views and clf.input_shape_ == (4, 3)
+
+    train, n_train_rows = _clip_ids(log["train"], clf.model_)
+    val, n_val_rows = _clip_ids(log["eval"], clf.model_)
+    train_clips = {c for c, _ in train}
+    val_clips = {c for c, _ in val}
+    # 19 weighted clips, ceil(0.1 * 19) = 2 held out: one per class (stratified)
+    assert len(val_clips) == 2 and sorted(y[list(val_clips)]) == ["a", "b"]
+    assert not train_clips & val_clips  # no clip on both sides
+    assert 5 not in train_clips | val_clips
+    assert train_clips | val_clips | {5} == set(range(n_clips))
+    # every view of a training clip is a training row, exactly once per epoch
+    assert train == {(c, v) for c in train_clips for v in range(n_views)}
+    assert n_train_rows == len(train_clips) * n_views
+    # validation clips are judged on the clean view only
+    assert {v for _, v in val} == {0} and n_val_rows == 2
+
+
+def test_history_early_stopping_and_final_metrics():
+    X, y = make_sequences(seed=1)
+    y = np.random.default_rng(0).permutation(y)  # nothing to learn: validation loss stalls
+    clf = tiny(epochs=40, early_stopping=2, reduce_lr_patience=1, validation_fraction=0.2,
+               optimizer__learning_rate=0.05).fit(X, y)
+    hist = clf.history_
+    n_epochs = len(hist["loss"])
+    assert 3 <= n_epochs < 40  # stopped early
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(hist)
+    assert all(len(v) == n_epochs for v in hist.values())
+    assert clf.best_epoch_ == int(np.argmin(hist["val_loss"]))
+    assert n_epochs == clf.best_epoch_ + 1 + 2  # patience 2 after the best epoch
+    assert min(hist["learning_rate"]) < hist["learning_rate"][0]  # reduced on plateau
+    assert clf.final_metrics_ == {k: hist[k][clf.best_epoch_]
+                                  for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    summary = clf.summary_metrics()
+    assert summary["Final Validation Loss"] == min(hist["val_loss"])
+    assert summary["Final Accuracy"] == clf.final_metrics_["accuracy"]
+
+
+def test_without_validation_set(data):
+    X, y = data
+    clf = tiny(epochs=3, validation_fraction=None).fit(X, y)
+    assert "val_loss" not in clf.history_ and len(clf.history_["loss"]) == 3
+    assert math.isnan(clf.summary_metrics()["Final Validation Accuracy"])
+    assert clf.best_epoch_ == int(np.argmin(clf.history_["loss"]))  # monitors training loss
+
+
+def test_class_weight_balanced_is_a_sample_weight(data):
+    X, y = data
+    X, y = X[4:], y[4:]  # 6 angry, 10 calm, 10 sad
+    balanced = tiny(class_weight="balanced").fit(X, y).predict_proba(X)
+    weighted = tiny().fit(X, y, sample_weight=compute_sample_weight("balanced", y))
+    np.testing.assert_array_equal(balanced, weighted.predict_proba(X))
+    assert not np.allclose(balanced, tiny().fit(X, y).predict_proba(X))
+
+
+def test_random_state_reproduces_and_leaves_global_rngs_alone(data):
+    X, y = data
+    random.seed(123)
+    np.random.seed(123)  # noqa: NPY002 - the legacy global generator is the one to protect
+    before = random.random(), np.random.random()  # noqa: NPY002
+    random.seed(123)
+    np.random.seed(123)  # noqa: NPY002
+    first = tiny(epochs=1).fit(X, y).predict_proba(X)
+    assert (random.random(), np.random.random()) == before  # noqa: NPY002
+    np.testing.assert_array_equal(first, tiny(epochs=1).fit(X, y).predict_proba(X))
+    assert not np.allclose(first, tiny(epochs=1, random_state=1).fit(X, y).predict_proba(X))
+    # an unseeded fit after seeded ones still works (no global determinism switch left on)
+    tiny(epochs=1, random_state=None).fit(X, y)
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        ({"dropout": 0.3}, ValueError, "routed with the 'model__' prefix .*model__dropout=0.3"),
+        ({"model__bogus": 1}, ValueError, r"'cnn' has no hyperparameter 'bogus'.*'filters'"),
+        ({"fit__validation_split": 0.2}, ValueError, "copies of one clip on both sides"),
+        ({"arch": "transformer"}, InvalidParameterError, "'arch' parameter"),
+        ({"epochs": 0}, InvalidParameterError, "'epochs' parameter"),
+        ({"validation_fraction": 1.5}, InvalidParameterError, "'validation_fraction'"),
+        ({"early_stopping": -3}, InvalidParameterError, "'early_stopping'"),
+    ],
+)
+def test_bad_parameters_fail_before_training(data, params, error, match):
+    X, y = data
+    with pytest.raises(error, match=match):
+        tiny(**params).fit(X, y)
+
+
+def test_bad_training_data(data):
+    X, y = data
+    with pytest.raises(ValueError, match=r"at least 2 classes .* 1 class"):
+        tiny().fit(X[:10], y[:10])
+    with pytest.raises(ValueError, match="class 'sad' has 1"):
+        tiny().fit(X[:21], y[:21])
+    with pytest.raises(ValueError, match="X has 5 dimensions"):
+        tiny().fit(X[:, None, None], y)
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        tiny().fit(X, None)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        tiny().fit(X, np.linspace(0, 1, len(y)))
+
+
+def test_user_architecture_is_checked(data):
+    X, y = data
+
+    def wrong_output(input_shape, n_classes):
+        inputs = keras.Input(shape=input_shape)
+        x = keras.layers.GlobalAveragePooling1D()(inputs)
+        return keras.Model(inputs, keras.layers.Dense(n_classes + 1, activation="softmax")(x))
+
+    with pytest.raises(ValueError, match=r"output shape \(None, 4\); expected \(None, 3\)"):
+        SERClassifier(arch=wrong_output, epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"has no hyperparameter 'filters'.*\[\]"):
+        tiny(arch=wrong_output).fit(X, y)  # TINY routes model__filters, which it lacks
+    # hyperparameters of the shared vocabulary that an architecture has no layer for are ignored
+    tiny(arch="cnn", epochs=1, model__heads=2, validation_fraction=None).fit(X, y)
+
+
+def test_no_partial_fit_or_initialize():
+    clf = SERClassifier()
+    assert not hasattr(clf, "partial_fit") and not hasattr(clf, "initialize")
+    with pytest.raises(AttributeError) as excinfo:
+        clf.partial_fit  # noqa: B018
+    assert "standardisation is learned from them" in str(excinfo.value.__cause__)
+
+
+# ---------------------------------------------------------------- ensembles and persistence
+
+
+@pytest.mark.filterwarnings("ignore:You are using a softmax over axis:UserWarning")
+def test_soft_voting_over_the_five_architectures(data):
+    X, y = data
+    members = [(name, tiny(arch=name, epochs=1, validation_fraction=None))
+               for name in sorted(ARCHITECTURES)]
+    vote = VotingClassifier(members, voting="soft").fit(X, y)
+    proba = vote.predict_proba(X)
+    mean = np.mean([m.predict_proba(X) for m in vote.estimators_], axis=0)
+    np.testing.assert_allclose(proba, mean, rtol=1e-6)
+    assert set(vote.predict(X)) <= set(CLASSES)
+
+
+def test_pickle_and_joblib_in_a_fresh_process(data, tmp_path):
+    X, y = data
+    # graph mode (the default) and the custom attention layer
+    clf = tiny(arch="cnn_bilstm_bigru_attention", epochs=1, compile__run_eagerly=False,
+               validation_fraction=None).fit(X, y)
+    expected = clf.predict_proba(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), expected)
+    joblib.dump(clf, tmp_path / "clf.joblib")
+    np.save(tmp_path / "X.npy", X)
+    script = textwrap.dedent(f"""
+        import os
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        import joblib, numpy as np
+        clf = joblib.load({str(tmp_path / "clf.joblib")!r})
+        X = np.load({str(tmp_path / "X.npy")!r})
+        np.save({str(tmp_path / "proba.npy")!r}, clf.predict_proba(X))
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
+    np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), expected)
