@@ -18,11 +18,9 @@ from numbers import Real
 
 import numpy as np
 import scipy.fft
-import scipy.signal
-from scipy.signal import fftconvolve
 
 from .audio import check_waveform, fix_length, load_audio, resample
-from .features import stft
+from .features import hann_window, stft
 
 __all__ = [
     "AUGMENTATIONS",
@@ -162,7 +160,7 @@ def _overlap_add(frames: np.ndarray, hop_length: int) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def _window_sumsquare(n_fft: int, hop_length: int, n_frames: int) -> np.ndarray:
-    window = scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+    window = hann_window(n_fft)
     envelope = _overlap_add(np.broadcast_to(window**2, (n_frames, n_fft)), hop_length)
     envelope.flags.writeable = False
     return envelope
@@ -172,9 +170,8 @@ def _istft(D: np.ndarray, n_fft: int, hop_length: int, length: int) -> np.ndarra
     """``librosa.istft(D.T, n_fft=n_fft, hop_length=hop_length, length=length)`` for a
     frames-first STFT: windowed overlap-add divided by the window's squared envelope."""
     n_frames = min(D.shape[0], -(-(length + 2 * (n_fft // 2)) // hop_length))
-    window = scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
     frames = scipy.fft.irfft(D[:n_frames], n=n_fft, axis=-1)
-    frames *= window
+    frames *= hann_window(n_fft)
     start = n_fft // 2
     y = fix_length(_overlap_add(frames, hop_length)[start : start + length], length)
     envelope = fix_length(_window_sumsquare(n_fft, hop_length, n_frames)[start:], length)
@@ -287,6 +284,14 @@ def echo(y, sr, rng, *, delay=(0.1, 0.3), decay=(0.3, 0.6)):
     return _delayed_sum(y, d, g)
 
 
+def _convolve_head(y: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The first ``len(y)`` samples of the linear convolution ``y * h``, by FFT in float32
+    (as ``scipy.signal.fftconvolve(y, h)[:len(y)]``, without importing scipy.signal)."""
+    n_fft = scipy.fft.next_fast_len(y.size + h.size - 1, real=True)
+    spectrum = scipy.fft.rfft(y, n_fft) * scipy.fft.rfft(h, n_fft)
+    return scipy.fft.irfft(spectrum, n_fft)[: y.size]
+
+
 def reverb(y, sr, rng, *, delay=(0.05, 0.15), decay=(0.2, 0.4), rt60=(0.2, 0.6), wet=(0.2, 0.4)):
     """Echo followed by room reverberation (as in the seed recipe).
 
@@ -310,8 +315,7 @@ def reverb(y, sr, rng, *, delay=(0.05, 0.15), decay=(0.2, 0.4), rt60=(0.2, 0.6),
     # 60 dB amplitude decay over rt60: exp(-6.9 t / rt60)
     ir = rng.standard_normal(n_ir) * np.exp(-6.907755 * t / max(t60, 1e-6))
     ir /= np.sqrt(np.sum(ir**2))
-    # float32 FFTs: the output is float32 anyway, and float64 ones take half as long again
-    wet_signal = fftconvolve(y, ir.astype(np.float32))[: y.size]
+    wet_signal = _convolve_head(y, ir.astype(np.float32))
     return ((1.0 - mix) * y + mix * wet_signal).astype(np.float32)
 
 

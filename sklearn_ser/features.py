@@ -18,7 +18,6 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 import scipy.fft
-import scipy.signal
 import scipy.sparse
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -28,6 +27,7 @@ __all__ = [
     "SpectralContext",
     "extract_features",
     "feature_names",
+    "hann_window",
     "mel_filterbank",
     "register_feature",
     "stft",
@@ -99,7 +99,7 @@ def stft(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
     y = np.asarray(y, dtype=np.float32)
     pad = [(0, 0)] * (y.ndim - 1) + [(n_fft // 2, n_fft // 2)]
     frames = sliding_window_view(np.pad(y, pad), n_fft, axis=-1)[..., ::hop_length, :]
-    return scipy.fft.rfft(frames * _window(n_fft), axis=-1)
+    return scipy.fft.rfft(frames * hann_window(n_fft), axis=-1)
 
 
 def power_of(D: np.ndarray) -> np.ndarray:
@@ -110,8 +110,13 @@ def power_of(D: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _window(n_fft: int) -> np.ndarray:
-    window = scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+def hann_window(n_fft: int) -> np.ndarray:
+    """Periodic Hann window, ``scipy.signal.get_window("hann", n_fft)``, float32, read-only.
+
+    Written out rather than imported: scipy.signal costs each parallel worker about a second
+    of start-up, and the window is one line.
+    """
+    window = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
     window.flags.writeable = False
     return window
 
@@ -196,19 +201,43 @@ def _dct_operator(n_mels: int, n_mfcc: int) -> np.ndarray:
     return _readonly(np.ascontiguousarray(basis, dtype=np.float32))
 
 
+def _polyfit_functional(positions: np.ndarray, at: np.ndarray, order: int, deriv: int):
+    """Rows ``r`` such that ``r @ x`` is the ``deriv``-th derivative, at each point of ``at``,
+    of the least-squares polynomial of degree ``order`` through ``(positions, x)``."""
+    powers = np.arange(order + 1)
+    pseudo_inverse = np.linalg.pinv(positions[:, np.newaxis] ** powers)  # x -> coefficients
+    falling = np.ones(order + 1)  # m! / (m - deriv)!, 0 below deriv
+    for k in range(deriv):
+        falling *= powers - k
+    derivative = falling * np.asarray(at, float)[:, np.newaxis] ** np.maximum(powers - deriv, 0)
+    return derivative @ pseudo_inverse
+
+
 @lru_cache(maxsize=32)
 def _delta_operator(n_frames: int, order: int, width: int) -> np.ndarray:
     """``librosa.feature.delta`` along frames as a (n_frames, n_frames) matrix.
 
-    The Savitzky-Golay filter (edges included, whether interpolated or padded) is linear,
-    so filtering the identity gives its matrix: ``operator @ x`` equals the filter applied
-    to ``x`` along its frames axis, for a fraction of the cost of re-fitting the edge
-    polynomials for every signal.
+    librosa's delta is ``scipy.signal.savgol_filter(x, width, polyorder=order, deriv=order)``,
+    a linear map: in the interior, the derivative at the centre of the least-squares
+    polynomial through each window of ``width`` frames; at the ends (``mode="interp"``), the
+    derivative of one polynomial through the first (last) ``width`` frames; with fewer frames
+    than ``width`` (``mode="nearest"``), the interior rule on edge-replicated frames.
+    ``operator @ x`` applies it to every signal in one product, instead of re-fitting the
+    edge polynomials for every signal.
     """
-    mode = "interp" if n_frames >= width else "nearest"
-    operator = scipy.signal.savgol_filter(
-        np.eye(n_frames), width, polyorder=order, deriv=order, axis=0, mode=mode
-    )
+    half = width // 2
+    offsets = np.arange(-half, half + 1)
+    centre = _polyfit_functional(offsets.astype(float), [0.0], order, order)[0]
+    operator = np.zeros((n_frames, n_frames))
+    if n_frames >= width:  # "interp"
+        for i in range(half, n_frames - half):
+            operator[i, i - half : i + half + 1] = centre
+        ends = _polyfit_functional(np.arange(width, dtype=float), np.arange(width), order, order)
+        operator[:half, :width] = ends[:half]
+        operator[n_frames - half :, n_frames - width :] = ends[width - half :]
+    else:  # "nearest": frames beyond either end repeat the end frame
+        for i in range(n_frames):
+            np.add.at(operator[i], np.clip(i + offsets, 0, n_frames - 1), centre)
     return _readonly(operator.astype(np.float32))
 
 

@@ -118,6 +118,19 @@ def test_deltas_match_librosa(rng, n_samples):
         np.testing.assert_allclose(out[:, 13 * k : 13 * (k + 1)], ref.T, atol=1e-3)
 
 
+@pytest.mark.parametrize("n_frames", [1, 4, 8, 9, 10, 94])
+def test_delta_operator_is_librosas_savitzky_golay_filter(n_frames):
+    from scipy.signal import savgol_filter
+
+    from sklearn_ser.features import _delta_operator
+
+    x = np.random.default_rng(n_frames).standard_normal((n_frames, 3))
+    mode = "interp" if n_frames >= 9 else "nearest"
+    for order in (1, 2):
+        ref = savgol_filter(x, 9, polyorder=order, deriv=order, axis=0, mode=mode)
+        np.testing.assert_allclose(_delta_operator(n_frames, order, 9) @ x, ref, atol=1e-6)
+
+
 def test_spectral_centroid_and_rms_of_silent_frames_match_librosa(rng):
     y = np.zeros(8000, dtype=np.float32)
     y[3000:4000] = rng.standard_normal(1000)

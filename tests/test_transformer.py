@@ -265,16 +265,17 @@ def test_loaded_in_a_fresh_process_gives_identical_features(wav_dir, tmp_path):
     np.testing.assert_array_equal(np.load(out), aft.transform(wav_dir))
 
 
-def test_built_in_extraction_does_not_import_librosa():
-    # every parallel worker imports what the clip path needs; librosa alone adds ~0.5 s of
-    # CPU to each worker's start-up, and none of the built-in steps below needs it
+def test_built_in_extraction_imports_neither_librosa_nor_scipy_signal():
+    # every parallel worker imports what the clip path needs; librosa and scipy.signal add
+    # ~0.5 s and ~1 s of CPU to each worker's start-up, and no built-in step needs them
     code = (
         "import sys, numpy as np; from sklearn_ser import AudioFeatureTransformer; "
         "X = [np.random.default_rng(0).standard_normal(9000)]; "
         "AudioFeatureTransformer(duration=0.5, features=('zcr', 'rms', 'mfcc', 'delta', "
         "'delta2', 'mel', 'spectral_centroid'), augment=('noise', 'stretch_pitch', 'shift', "
         "'echo', 'reverb'), random_state=0).fit_transform(X); "
-        "assert 'librosa' not in sys.modules, 'librosa was imported'"
+        "assert 'librosa' not in sys.modules, 'librosa was imported'; "
+        "assert 'scipy.signal' not in sys.modules, 'scipy.signal was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
