@@ -127,12 +127,14 @@ def _phase_vocoder(D: np.ndarray, rate: float, hop_length: int, n_fft: int) -> n
     magnitude = np.abs(padded)
     # unit phasors; a zero bin has angle 0 in librosa, so phasor 1
     silent = magnitude == 0
-    phasor = padded / np.where(silent, np.float32(1), magnitude)
+    phasor = padded * np.reciprocal(np.where(silent, np.float32(1), magnitude))
     phasor[silent] = 1
 
     mag = (1 - alpha) * magnitude[index] + alpha * magnitude[index + 1]
-    turn = phasor[index[:-1] + 1]
-    turn *= np.conj(phasor[index[:-1]])
+    # the turn from each input frame to the next, computed once on contiguous rows
+    turns = np.conj(phasor[:-1])
+    turns *= phasor[1:]
+    turn = turns[index[:-1]]
     out = np.empty((index.size, D.shape[1]), dtype=np.complex64)
     out[0] = phasor[0]
     for t in range(1, index.size):  # a row-wise running product: faster than np.cumprod

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from .audio import (
@@ -419,20 +420,24 @@ class AudioFeatureTransformer(TransformerMixin, BaseEstimator):
             seeds = [None] * len(sources)
         func = check_memory(self.memory).cache(_clip_features)
         jobs = (delayed(func)(src, config, seed) for src, seed in zip(sources, seeds))
-        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
-        out = None
-        # fill a preallocated array as clips arrive: memory stays O(output), not O(corpus audio)
-        progress = tqdm(results, total=len(sources), desc="audio features",
-                        disable=not self.verbose, unit="clip")
-        for i, feats in enumerate(progress):
-            if out is None:
-                out = np.empty((len(sources), *feats.shape), dtype=np.float32)
-            elif feats.shape != out.shape[1:]:
-                raise AudioInputError(
-                    f"Clip {sources[i][-1]} gave features of shape {feats.shape}, expected "
-                    f"{out.shape[1:]}; with duration=None use output='stats'."
-                )
-            out[i] = feats
+        # The matrix products of one clip are small: BLAS threads would only add start-up and
+        # synchronisation, and oversubscribe the cores next to parallel clips. One thread here,
+        # as loky already sets in its workers.
+        with threadpool_limits(limits=1, user_api="blas"):
+            results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+            out = None
+            # fill a preallocated array as clips arrive: memory stays O(output), not O(corpus)
+            progress = tqdm(results, total=len(sources), desc="audio features",
+                            disable=not self.verbose, unit="clip")
+            for i, feats in enumerate(progress):
+                if out is None:
+                    out = np.empty((len(sources), *feats.shape), dtype=np.float32)
+                elif feats.shape != out.shape[1:]:
+                    raise AudioInputError(
+                        f"Clip {sources[i][-1]} gave features of shape {feats.shape}, expected "
+                        f"{out.shape[1:]}; with duration=None use output='stats'."
+                    )
+                out[i] = feats
         return out
 
     def __sklearn_tags__(self):

@@ -280,6 +280,32 @@ def test_built_in_extraction_imports_neither_librosa_nor_scipy_signal():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_extraction_runs_blas_single_threaded_and_restores_it(rng):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from sklearn_ser.features import FEATURES, register_feature
+
+    seen = []
+
+    def spy(ctx):
+        seen.extend(blas_threads())
+        return np.zeros((*ctx.y.shape[:-1], 1, ctx.mfcc.shape[-1]), dtype=np.float32)
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    register_feature("blas_spy", spy, ["blas_spy"])
+    try:
+        with threadpool_limits(limits=2, user_api="blas"):
+            before = blas_threads()
+            small(features=("mfcc", "blas_spy")).fit_transform([rng.standard_normal(8000)])
+            after = blas_threads()
+    finally:
+        del FEATURES["blas_spy"]
+    assert seen and set(seen) == {1}
+    assert after == before
+
+
 class ViewSpy(ClassifierMixin, BaseEstimator):
     """Records the shapes it is fitted and scored on; predicts the majority class."""
 
