@@ -311,9 +311,9 @@ def _emotions(values):
 
 
 def _check_archs(names, option):
-    from .models import ARCHITECTURES
-
-    unknown = [a for a in names if a not in ARCHITECTURES]
+    # ARCH_NAMES mirrors sklearn_ser.models.ARCHITECTURES (a test keeps them equal), so a
+    # typo is reported before Keras is imported
+    unknown = [a for a in names if a not in ARCH_NAMES]
     if unknown:
         raise CommandError(
             f"{option}: unknown architecture(s) {', '.join(unknown)}; choose from "
