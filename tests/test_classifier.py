@@ -287,8 +287,25 @@ def test_random_state_reproduces_and_leaves_global_rngs_alone(data):
     assert (random.random(), np.random.random()) == before  # noqa: NPY002
     np.testing.assert_array_equal(first, tiny(epochs=1).fit(X, y).predict_proba(X))
     assert not np.allclose(first, tiny(epochs=1, random_state=1).fit(X, y).predict_proba(X))
-    # an unseeded fit after seeded ones still works (no global determinism switch left on)
-    tiny(epochs=1, random_state=None).fit(X, y)
+
+
+def test_seeded_fit_leaves_unseeded_tensorflow_working():
+    # In a fresh process, scikeras 0.13's seeding context leaves TensorFlow's op determinism
+    # on for good, after which every unseeded random op (a fit, user code) fails.
+    script = textwrap.dedent('''
+        import os
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        import numpy as np, tensorflow as tf
+        from sklearn_ser.classifier import SERClassifier
+        X = np.random.default_rng(0).normal(size=(12, 3, 2))
+        y = np.tile(["a", "b"], 6)
+        params = dict(arch="cnn", epochs=1, validation_fraction=None, model__filters=2,
+                      compile__run_eagerly=True)
+        SERClassifier(random_state=0, **params).fit(X, y)
+        SERClassifier(random_state=None, **params).fit(X, y)
+        tf.random.uniform((1,))
+    ''')
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
 
 
 # ---------------------------------------------------------------- errors
