@@ -66,8 +66,9 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     X, y = data
+    # the default graph mode: Keras traces the train and predict functions once
     return tiny(epochs=10, validation_fraction=None, optimizer__learning_rate=0.02,
-                model__dropout=0.0).fit(X, y)
+                model__dropout=0.0, compile__run_eagerly=False).fit(X, y)
 
 
 # ---------------------------------------------------------------- a real sklearn classifier
@@ -384,9 +385,8 @@ def test_soft_voting_over_the_five_architectures(data):
 
 def test_pickle_and_joblib_in_a_fresh_process(data, tmp_path):
     X, y = data
-    # graph mode (the default) and the custom attention layer
-    clf = tiny(arch="cnn_bilstm_bigru_attention", epochs=1, compile__run_eagerly=False,
-               validation_fraction=None).fit(X, y)
+    # the custom attention layer must be registered with Keras for the model to load
+    clf = tiny(arch="cnn_bilstm_bigru_attention", epochs=1, validation_fraction=None).fit(X, y)
     expected = clf.predict_proba(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), expected)
     joblib.dump(clf, tmp_path / "clf.joblib")
