@@ -306,6 +306,24 @@ def test_extraction_runs_blas_single_threaded_and_restores_it(rng):
     assert after == before
 
 
+def test_gc_is_frozen_in_worker_processes_only(wav_dir):
+    import gc
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import sklearn_ser.transformer as mod
+
+    frozen = gc.get_freeze_count()
+    small(n_jobs=1).fit_transform(wav_dir)
+    assert gc.get_freeze_count() == frozen, "the user's process must be left alone"
+    # one worker runs both calls in turn
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as worker:
+        assert worker.submit(gc.get_freeze_count).result() == 0
+        worker.submit(mod._freeze_imports_in_worker).result()
+        assert worker.submit(gc.get_freeze_count).result() > 0
+
+
 class ViewSpy(ClassifierMixin, BaseEstimator):
     """Records the shapes it is fitted and scored on; predicts the majority class."""
 
