@@ -59,6 +59,9 @@ sphinx_gallery_conf = {
     "abort_on_example_error": True,
     "download_all_examples": False,
     "remove_config_comments": True,
+    # "Examples using ..." on the API pages
+    "doc_module": ("sklearn_ser",),
+    "backreferences_dir": "generated/backreferences",
     "capture_repr": (),
     "min_reported_time": 1,
     # the test suite runs the examples with SKLEARN_SER_QUICK=1; the docs show full settings
