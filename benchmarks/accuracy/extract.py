@@ -68,7 +68,8 @@ def main():
     if views.ndim == 3:
         views = views[:, None]
     CACHE.mkdir(parents=True, exist_ok=True)
-    np.savez(CACHE / f"{a.corpus}_{a.name}.npz", views=views, y=y, groups=groups,
+    np.savez(CACHE / f"{a.corpus}_{a.name}.npz", views=views, y=y.astype(str),
+             groups=groups.astype(str),
              names=aft.get_feature_names_out().astype(str), wall=wall)
     print(f"{a.corpus}_{a.name}: views {views.shape} in {wall:.1f}s wall "
           f"(main-process cpu {time.process_time() - cpu0:.1f}s)")

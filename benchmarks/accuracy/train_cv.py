@@ -232,6 +232,7 @@ def main():
     p.add_argument("--feats", default="mel", choices=sorted(FEATURE_SETS))
     p.add_argument("--views", default="all", help="'all', or comma list of view indices (0=clean)")
     p.add_argument("--folds", type=int, default=5, help="run only the first k of 5 folds")
+    p.add_argument("--only", type=int, nargs="*", help="run only these fold indices")
     p.add_argument("--clip-centre", action="store_true")
     p.add_argument("--widths", type=int, nargs="+", default=[64, 128])
     p.add_argument("--kernel", type=int, default=5)
@@ -275,8 +276,10 @@ def main():
     groups = d["groups"]
     n_classes = int(y.max()) + 1
     folds = list(GroupKFold(5).split(Xv, y, groups))[: a.folds]
+    if a.only:
+        folds = [folds[k] for k in a.only]
     uars, accs, times, epochs = [], [], [], []
-    for k, (train, test) in enumerate(folds):
+    for k, (train, test) in zip(a.only or range(len(folds)), folds):
         t0 = time.perf_counter()
         c0 = time.process_time()
         pred, ep = run_fold(Xv, y, train, test, groups, n_classes, a)
