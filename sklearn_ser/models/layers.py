@@ -29,11 +29,10 @@ class AttentionPooling1D(keras.layers.Layer):
     **kwargs
         Standard Keras layer arguments (``name``, ``dtype``...).
 
-    Input shape
-        ``(batch, time, channels)``; a boolean mask over ``(batch, time)`` is honoured.
-
-    Output shape
-        ``(batch, channels)``.
+    Notes
+    -----
+    Input shape ``(batch, time, channels)``, output shape ``(batch, channels)``. A boolean
+    mask over ``(batch, time)`` is honoured: masked frames get no weight.
 
     Examples
     --------
