@@ -324,3 +324,25 @@ def test_console_script_predicts(model_path, recordings):
     (record,) = json.loads(result.stdout)
     assert record["path"].endswith("short.wav") and record["n_windows"] == 1
     assert record["label"] in EMOTIONS
+
+
+EMODB = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "emodb"
+
+
+@pytest.mark.data
+def test_evaluate_on_real_emodb(capsys, model_path, tmp_path):
+    """Real corpus path: files at 22.05 kHz resampled, labels harmonised, unseen classes."""
+    if not (EMODB / "wav").is_dir():
+        pytest.skip(f"real EmoDB copy not found at {EMODB}")
+    status, _, err = run(capsys, "evaluate", str(model_path), "--corpus", "emodb",
+                           "--data-dir", str(EMODB), "--emotions", "angry", "sad", "boredom",
+                           "--out", str(tmp_path), "--quiet")
+    assert status == 0, err
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["n_clips"] == 127 + 62 + 81  # EmoDB: anger, sadness, boredom
+    # boredom is not a class of the model: reported, and its clips count as errors
+    assert "never learned boredom (81 clips)" in " ".join(err.split())
+    assert metrics["labels"] == ["angry", "boredom", "neutral", "sad"]
+    cm = np.array(metrics["confusion_matrix"])
+    assert cm[1, 1] == 0 and cm[1].sum() == 81
+    assert 0.0 <= metrics["accuracy"] <= (127 + 62) / 270
