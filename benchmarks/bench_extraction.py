@@ -2,19 +2,20 @@
 
 Run from the project root (needs the EmoDB copy in ../shared/data/emodb/wav)::
 
-    python benchmarks/bench_extraction.py             # full run, about 10 minutes on 2 cores
-    python benchmarks/bench_extraction.py --quick     # smoke run, about 2 minutes
-    python benchmarks/bench_extraction.py --n-clips 200 --sizes 100 500 2000
+    python benchmarks/bench_extraction.py             # full run: ~12 min on 2 idle cores
+    python benchmarks/bench_extraction.py --quick     # smoke run: ~1 min
+    python benchmarks/bench_extraction.py --n-clips 100 --sizes 100 500 2000
 
 Every figure comes from a fresh subprocess, so imports, caches and memory of one measurement do
 not pollute another; all of them are taken side by side in one run. Printed:
 
-1. Head to head on ``--n-clips`` clips with the five augmentations (six views per clip) at the
-   seed's settings (16 kHz, 3 s, librosa's default 2048-point FFT and 512 hop, 13 MFCC + delta +
-   delta2 + 128 log-mel + spectral centroid): the seed recipe (with the machine's default BLAS
-   threads and with one BLAS thread; the faster is the baseline), the transformer with
-   ``n_jobs=1`` and with ``n_jobs=2`` (cold: the first call, worker start-up included; warm: a
-   second call on the reused workers, as every later call of a pipeline gets).
+1. Head to head on ``--n-clips`` clips (default: all 535 of EmoDB) with the five augmentations
+   (six views per clip) at the seed's settings (16 kHz, 3 s, librosa's default 2048-point FFT
+   and 512 hop, 13 MFCC + delta + delta2 + 128 log-mel + spectral centroid): the seed recipe
+   (with the machine's default BLAS threads and with one BLAS thread; the faster is the
+   baseline), the transformer with ``n_jobs=1`` and with ``n_jobs=2`` (cold: the first call,
+   worker start-up included; warm: a second call on the reused workers, as every later call of
+   a pipeline gets), and the transformer at its own default settings.
 2. Growth with corpus size (``--sizes``; EmoDB has 535 clips, so larger corpora cycle through
    the same files again).
 3. Growth with the number of views (0 to 5 augmentations).
@@ -207,7 +208,32 @@ def measure(spec: dict) -> dict:
     return result
 
 
+WAIT_IDLE = 0.0  # seconds a measurement may wait for idle cores (--wait-idle)
+
+
+def _idle_fraction(seconds: float = 3.0) -> float:
+    """Share of CPU time spent idle over the next ``seconds`` (Linux /proc/stat)."""
+
+    def sample():
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+        return values[3] + values[4], sum(values[:8])
+
+    idle0, total0 = sample()
+    time.sleep(seconds)
+    idle1, total1 = sample()
+    return (idle1 - idle0) / max(1, total1 - total0)
+
+
+def _wait_for_idle_cores():
+    deadline = time.monotonic() + WAIT_IDLE
+    while time.monotonic() < deadline and _idle_fraction() < 0.9:
+        pass
+
+
 def run(spec: dict, env_extra: dict | None = None) -> dict:
+    if WAIT_IDLE:
+        _wait_for_idle_cores()
     env = {**os.environ, **(env_extra or {})}
     cmd = [sys.executable, __file__, "--_measure", json.dumps(spec)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -307,23 +333,29 @@ def _mb(value):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-clips", type=int, default=100,
-                        help="clips of the head-to-head and view measurements (default 100)")
+    parser.add_argument("--n-clips", type=int, default=None,
+                        help="clips of the head-to-head and view measurements (default: all "
+                             "EmoDB clips, 535)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 2000],
                         help="corpus sizes of the growth measurement (default 100 500 2000)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 20 clips, sizes 20 and 60, views 0 and 5")
+    parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
+                        help="before each measurement, wait up to SECONDS for the cores to be "
+                             "90%% idle (other people's jobs skew the figures, n_jobs=2 most)")
     parser.add_argument("--_measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global WAIT_IDLE
+    WAIT_IDLE = args.wait_idle
     if args._measure:
         print(json.dumps(measure(json.loads(args._measure))))
         return
-    n_clips, sizes, view_counts = args.n_clips, args.sizes, range(len(AUGMENT) + 1)
-    if args.quick:
-        n_clips, sizes, view_counts = 20, [20, 60], [0, len(AUGMENT)]
     n_files = len(list(DATA.glob("*.wav")))
     if not n_files:
         sys.exit(f"No EmoDB clips found in {DATA.resolve()}")
+    n_clips, sizes, view_counts = args.n_clips or n_files, args.sizes, range(len(AUGMENT) + 1)
+    if args.quick:
+        n_clips, sizes, view_counts = 20, [20, 60], [0, len(AUGMENT)]
     load_before = os.getloadavg()
     print(f"Measuring on {DATA.resolve()} ({n_files} clips) ...", file=sys.stderr)
 
