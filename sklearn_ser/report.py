@@ -473,7 +473,7 @@ def plot_emotion_profile(distribution: Mapping[str, float], path, *,
             centres = (timeline["start"].to_numpy() + timeline["end"].to_numpy()) / 2
             probs = timeline[labels].to_numpy(dtype=float).T
             ax_time.stackplot(centres, probs, labels=labels, colors=colours, alpha=0.85)
-            ax_time.set_xlim(timeline["start"].min(), timeline["end"].max())
+            ax_time.set_xlim(centres.min(), centres.max())
             ax_time.set_ylim(0, 1)
             ax_time.set_xlabel("time (s, window centre)")
             ax_time.set_ylabel("probability")
