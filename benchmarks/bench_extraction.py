@@ -395,7 +395,10 @@ def main():
     print(f"load average (1, 5, 15 min): before {load_before[0]:.2f} {load_before[1]:.2f} "
           f"{load_before[2]:.2f}, after {load_after[0]:.2f} {load_after[1]:.2f} "
           f"{load_after[2]:.2f}")
-    if load_before[0] > 0.5:
+    if WAIT_IDLE:
+        print(f"each measurement waited (up to {WAIT_IDLE:.0f} s) for the cores to be 90% idle "
+              "before it started; the load column includes the measurement's own processes")
+    elif load_before[0] > 0.5:
         print(f"WARNING: the machine was busy (load {load_before[0]:.1f}) before the run. With "
               f"other sessions running, the kernel shares the cores between sessions{_autogroup()}"
               ", so n_jobs=2 cannot get two cores and its wall-clock figures understate it.")
