@@ -174,15 +174,27 @@ def trim_silence(y: np.ndarray, top_db: float | None) -> np.ndarray:
     return trimmed if trimmed.size else y
 
 
-def fix_length(y: np.ndarray, n_samples: int) -> np.ndarray:
-    """Zero-pad at the end or crop the end so that ``y`` has exactly ``n_samples`` samples."""
+PAD_MODES = ("wrap", "constant")
+
+
+def fix_length(y: np.ndarray, n_samples: int, mode: str = "constant") -> np.ndarray:
+    """Crop the end, or pad at the end, so that ``y`` has exactly ``n_samples`` samples.
+
+    ``mode="constant"`` pads with zeros; ``mode="wrap"`` repeats the signal from its start
+    as often as needed (an empty signal is padded with zeros either way).
+    """
     if y.shape[-1] >= n_samples:
         return y[..., :n_samples]
     pad = [(0, 0)] * (y.ndim - 1) + [(0, n_samples - y.shape[-1])]
+    if mode == "wrap" and y.shape[-1]:
+        return np.pad(y, pad, mode="wrap")
+    if mode not in PAD_MODES:
+        raise ValueError(f"Padding mode must be one of {PAD_MODES}, got {mode!r}.")
     return np.pad(y, pad)
 
 
-def condition(y: np.ndarray, sr: int, *, duration: float | None, top_db: float | None):
+def condition(y: np.ndarray, sr: int, *, duration: float | None, top_db: float | None,
+              pad_mode: str = "constant"):
     """Peak-normalise, trim silence, then pad or crop to ``duration`` seconds.
 
     Parameters
@@ -195,6 +207,8 @@ def condition(y: np.ndarray, sr: int, *, duration: float | None, top_db: float |
         Output length in seconds; None keeps the trimmed length.
     top_db : float or None
         Silence threshold for trimming, in dB below the peak; None disables trimming.
+    pad_mode : {"constant", "wrap"}, default="constant"
+        How a clip shorter than ``duration`` is padded: with silence, or by repeating it.
 
     Returns
     -------
@@ -211,5 +225,5 @@ def condition(y: np.ndarray, sr: int, *, duration: float | None, top_db: float |
     """
     y = trim_silence(peak_normalize(np.asarray(y, dtype=np.float32)), top_db)
     if duration is not None:
-        y = fix_length(y, round(duration * sr))
+        y = fix_length(y, round(duration * sr), pad_mode)
     return y

@@ -139,3 +139,21 @@ def test_condition_pads_and_crops_to_duration(tone):
 def test_fix_length_batch():
     assert fix_length(np.ones((2, 5)), 3).shape == (2, 3)
     assert fix_length(np.ones((2, 5)), 7)[:, 5:].sum() == 0
+
+
+def test_fix_length_wrap_repeats_the_clip_from_its_start():
+    y = np.arange(1, 4, dtype=np.float32)
+    np.testing.assert_array_equal(fix_length(y, 8, "wrap"), [1, 2, 3, 1, 2, 3, 1, 2])
+    np.testing.assert_array_equal(fix_length(y, 5, "constant"), [1, 2, 3, 0, 0])
+    np.testing.assert_array_equal(fix_length(y, 2, "wrap"), [1, 2])
+    np.testing.assert_array_equal(fix_length(np.zeros(0, np.float32), 3, "wrap"), [0, 0, 0])
+    with pytest.raises(ValueError, match="Padding mode"):
+        fix_length(y, 8, "reflect")
+
+
+def test_condition_wrap_fills_a_short_clip_with_speech_not_silence():
+    tone = np.sin(np.arange(8000) / 5).astype(np.float32)
+    padded = condition(tone, 16000, duration=1.0, top_db=None, pad_mode="constant")
+    wrapped = condition(tone, 16000, duration=1.0, top_db=None, pad_mode="wrap")
+    assert np.count_nonzero(padded[8000:]) == 0
+    np.testing.assert_allclose(wrapped[8000:], wrapped[:8000])

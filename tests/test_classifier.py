@@ -49,12 +49,13 @@ def tiny(**params):
 
 
 def make_sequences(n_per_class=10, n_frames=12, n_features=5, seed=0, classes=CLASSES):
-    """Feature sequences whose class shows as a raised mean of feature k for class k."""
+    """Feature sequences whose class shows as feature k raised in the first half of the frames
+    for class k (a change over time, which survives the per-clip centring)."""
     rng = np.random.default_rng(seed)
     y = np.repeat(np.asarray(classes), n_per_class)
     X = rng.normal(size=(y.size, n_frames, n_features)).astype(np.float32)
     for k, label in enumerate(classes):
-        X[y == label, :, k] += 3.0
+        X[y == label, : n_frames // 2, k] += 3.0
     return X, y
 
 
@@ -67,8 +68,8 @@ def data():
 def fitted(data):
     X, y = data
     # the default graph mode: Keras traces the train and predict functions once
-    return tiny(epochs=10, validation_fraction=None, optimizer__learning_rate=0.02,
-                model__dropout=0.0, compile__run_eagerly=False).fit(X, y)
+    return tiny(epochs=20, batch_size=8, optimizer__learning_rate=0.02, model__dropout=0.0,
+                compile__run_eagerly=False).fit(X, y)
 
 
 # ---------------------------------------------------------------- a real sklearn classifier
@@ -109,16 +110,22 @@ def test_clone_and_routed_set_params_round_trip():
 def test_routed_parameters_reach_the_model(data):
     X, y = data
     clf = tiny(arch="cnn_gru", epochs=1, model__filters=(6,), model__units=5,
-               optimizer__learning_rate=0.0125, reduce_lr_patience=None,
+               optimizer__learning_rate=0.0125, lr_schedule="constant",
                validation_fraction=None).fit(X, y)
     body = clf.model_.get_layer("cnn_gru")
     assert body.get_layer("conv1").filters == 6
-    assert body.get_layer("gru").units == 5
+    assert body.get_layer("bigru").forward_layer.units == 5
     assert math.isclose(float(clf.model_.optimizer.learning_rate), 0.0125, rel_tol=1e-6)
-    # the first layer standardises with statistics of the training rows
+    # each clip is centred, then standardised with statistics of the centred training rows
+    assert clf.clip_centering_ and clf.model_.layers[1].name == "clip_centering"
+    centred = X - X.mean(axis=1, keepdims=True)
     norm = clf.model_.get_layer("standardize")
-    np.testing.assert_allclose(np.ravel(norm.mean), X.mean(axis=(0, 1)), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(np.ravel(norm.variance), X.var(axis=(0, 1)), rtol=1e-4)
+    np.testing.assert_allclose(np.ravel(norm.mean), centred.mean(axis=(0, 1)), atol=1e-5)
+    np.testing.assert_allclose(np.ravel(norm.variance), centred.var(axis=(0, 1)), rtol=1e-4)
+    plain = tiny(epochs=1, clip_centering=False).fit(X, y)
+    assert not plain.clip_centering_
+    np.testing.assert_allclose(np.ravel(plain.model_.get_layer("standardize").mean),
+                               X.mean(axis=(0, 1)), rtol=1e-4, atol=1e-5)
 
 
 # ---------------------------------------------------------------- predictions
@@ -221,6 +228,7 @@ def test_views_unrolled_after_a_clip_level_stratified_split():
     log = {"train": [], "eval": []}
     clf = SERClassifier(arch=_recording_arch(log), epochs=1, batch_size=8, random_state=0,
                         validation_fraction=0.1, fit__validation_batch_size=2,
+                        clip_centering=False,  # keep the clip ids readable
                         compile__run_eagerly=True).fit(X, y, sample_weight=weights)
     assert clf.n_views_ == n_views and clf.input_shape_ == (4, 3)
 
@@ -243,8 +251,8 @@ def test_views_unrolled_after_a_clip_level_stratified_split():
 def test_history_early_stopping_and_final_metrics():
     X, y = make_sequences(seed=1)
     y = np.random.default_rng(0).permutation(y)  # nothing to learn: validation loss stalls
-    clf = tiny(epochs=40, early_stopping=2, reduce_lr_patience=1, validation_fraction=0.2,
-               optimizer__learning_rate=0.05).fit(X, y)
+    clf = tiny(epochs=40, early_stopping=2, lr_schedule="plateau", reduce_lr_patience=1,
+               validation_fraction=0.2, optimizer__learning_rate=0.05).fit(X, y)
     hist = clf.history_
     n_epochs = len(hist["loss"])
     assert 3 <= n_epochs < 40  # stopped early
@@ -271,10 +279,11 @@ def test_without_validation_set(data):
 def test_class_weight_balanced_is_a_sample_weight(data):
     X, y = data
     X, y = X[4:], y[4:]  # 6 angry, 10 calm, 10 sad
-    balanced = tiny(class_weight="balanced").fit(X, y).predict_proba(X)
-    weighted = tiny().fit(X, y, sample_weight=compute_sample_weight("balanced", y))
+    balanced = tiny().fit(X, y).predict_proba(X)  # class_weight="balanced" is the default
+    weighted = tiny(class_weight=None).fit(X, y,
+                                           sample_weight=compute_sample_weight("balanced", y))
     np.testing.assert_array_equal(balanced, weighted.predict_proba(X))
-    assert not np.allclose(balanced, tiny().fit(X, y).predict_proba(X))
+    assert not np.allclose(balanced, tiny(class_weight=None).fit(X, y).predict_proba(X))
 
 
 def test_random_state_reproduces_and_leaves_global_rngs_alone(data):
@@ -334,8 +343,8 @@ def test_bad_training_data(data):
     X, y = data
     with pytest.raises(ValueError, match=r"at least 2 classes .* 1 class"):
         tiny().fit(X[:10], y[:10])
-    with pytest.raises(ValueError, match="class 'sad' has 1"):
-        tiny().fit(X[:21], y[:21])
+    with pytest.raises(ValueError, match="class 'sad' has 1"):  # validation split by clip
+        tiny(validation_fraction=0.2).fit(X[:21], y[:21])
     with pytest.raises(ValueError, match="X has 5 dimensions"):
         tiny().fit(X[:, None, None], y)
     with pytest.raises(ValueError, match="requires y to be passed"):
@@ -401,3 +410,48 @@ def test_pickle_and_joblib_in_a_fresh_process(data, tmp_path):
     """)
     subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
     np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), expected)
+
+
+def test_cosine_schedule_warms_up_then_decays_over_the_planned_steps(data):
+    X, y = data  # 30 clips, batch 16: 2 steps per epoch
+    clf = tiny(epochs=10, optimizer__learning_rate=0.01).fit(X, y)
+    schedule = clf.model_.optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    rates = [float(schedule(step)) for step in (0, 2, 10, 20)]
+    assert math.isclose(rates[0], 0.001, rel_tol=1e-5)   # warm-up starts at a tenth
+    assert math.isclose(rates[1], 0.01, rel_tol=1e-5)    # peak after a tenth of 20 steps
+    assert rates[1] > rates[2] > rates[3]
+    assert 0.0002 < rates[3] < 0.0005                     # about a thirtieth at the end
+    # the user's optimizer instance is not modified
+    adam = keras.optimizers.Adam(0.01)
+    tiny(epochs=1, optimizer=adam).fit(X, y)
+    assert isinstance(adam.learning_rate, keras.Variable)
+
+
+def test_cosine_schedule_refuses_a_second_schedule(data):
+    X, y = data
+    decay = keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.5)
+    with pytest.raises(ValueError, match="lr_schedule='constant'"):
+        tiny(optimizer__learning_rate=decay).fit(X, y)
+    clf = tiny(optimizer__learning_rate=decay, lr_schedule="constant").fit(X, y)
+    assert isinstance(clf.model_.optimizer._learning_rate,
+                      keras.optimizers.schedules.ExponentialDecay)
+
+
+def test_clip_centering_makes_predictions_blind_to_a_constant_offset_per_clip(data):
+    X, y = data
+    # a per-clip, per-feature offset: a different microphone gain or speaker timbre
+    offset = np.random.default_rng(1).normal(scale=5.0, size=(X.shape[0], 1, X.shape[2]))
+    shifted = (X + offset).astype(np.float32)
+    centred = tiny(epochs=3).fit(X, y)
+    np.testing.assert_allclose(centred.predict_proba(shifted), centred.predict_proba(X),
+                               atol=1e-4)
+    plain = tiny(epochs=3, clip_centering=False).fit(X, y)
+    assert not np.allclose(plain.predict_proba(shifted), plain.predict_proba(X), atol=1e-2)
+
+
+def test_clip_centering_is_skipped_for_one_frame_input(data):
+    X, y = data
+    clf = tiny(epochs=1).fit(X.mean(axis=1), y)  # 2-D: one frame per clip
+    assert not clf.clip_centering_
+    assert "clip_centering" not in [layer.name for layer in clf.model_.layers]

@@ -28,7 +28,7 @@ def test_sequence_output_shapes_and_names(wav_dir):
     X = aft.transform(wav_dir)
     assert X.shape == (6, aft.n_frames_, 15)
     assert X.dtype == np.float32
-    assert aft.n_frames_ == 1 + 8000 // 256
+    assert aft.n_frames_ == 1 + 8000 // 512
     names = aft.get_feature_names_out()
     assert len(names) == X.shape[-1]
     assert names[:3].tolist() == ["zcr", "rms", "mfcc_0"]
@@ -373,3 +373,17 @@ def test_real_emodb_clips(emodb_paths):
     assert test.shape == (12, aft.n_frames_, train.shape[-1])
     assert np.all(np.isfinite(train))
     np.testing.assert_allclose(train[:, 0], test, rtol=1e-5, atol=1e-5)
+
+
+def test_pad_mode_wrap_repeats_short_clips_instead_of_padding_silence():
+    tone = [np.sin(2 * np.pi * 440 * np.arange(4000) / 16000).astype(np.float32)]
+    wrapped = AudioFeatureTransformer(duration=1.0, top_db=None).fit_transform(tone)[0]
+    silent = AudioFeatureTransformer(duration=1.0, top_db=None,
+                                     pad_mode="constant").fit_transform(tone)[0]
+    # the tone fills 8 of 32 frames; after it, silence sits at the log-mel floor
+    np.testing.assert_allclose(silent[12:], np.broadcast_to(silent[-1], silent[12:].shape))
+    assert silent[12:, 10].max() < wrapped[12:20, 10].min() - 20  # 440 Hz band: silence vs tone
+    np.testing.assert_allclose(wrapped[12:20].mean(axis=0), wrapped[2:6].mean(axis=0),
+                               atol=1.0)
+    with pytest.raises(ValueError, match="pad_mode"):
+        AudioFeatureTransformer(pad_mode="reflect").fit(tone)

@@ -49,6 +49,7 @@ def main():
     p.add_argument("--n-mfcc", type=int, default=40)
     p.add_argument("--augment", nargs="*", default=list(AUGMENT))
     p.add_argument("--n-jobs", type=int, default=2)
+    p.add_argument("--pad-mode", choices=["wrap", "constant"], default="wrap")
     a = p.parse_args()
 
     input_sr = None
@@ -59,7 +60,7 @@ def main():
     aft = AudioFeatureTransformer(
         sr=a.sr, input_sr=input_sr, duration=a.duration, features=ALL_FEATURES,
         n_fft=a.n_fft, hop_length=a.hop, n_mels=a.n_mels, n_mfcc=a.n_mfcc,
-        augment=a.augment or None, n_jobs=a.n_jobs, random_state=0,
+        augment=a.augment or None, n_jobs=a.n_jobs, random_state=0, pad_mode=a.pad_mode,
     )
     t0 = time.perf_counter()
     cpu0 = time.process_time()

@@ -23,13 +23,15 @@ from .architectures import (
     build_cnn_gru,
     build_cnn_mha_bilstm_bigru,
 )
-from .layers import AttentionPooling1D
+from .layers import AttentionPooling1D, ClipCentering, StatisticsPooling1D
 from .registry import ARCHITECTURES, HYPERPARAMETERS, builder_hyperparameters, get_builder
 
 __all__ = [
     "ARCHITECTURES",
     "HYPERPARAMETERS",
     "AttentionPooling1D",
+    "ClipCentering",
+    "StatisticsPooling1D",
     "build_cnn",
     "build_cnn_bilstm",
     "build_cnn_bilstm_bigru_attention",

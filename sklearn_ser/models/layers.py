@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-__all__ = ["AttentionPooling1D"]
+__all__ = ["AttentionPooling1D", "ClipCentering", "StatisticsPooling1D"]
 
 
 @keras.saving.register_keras_serializable(package="sklearn_ser")
@@ -87,4 +87,88 @@ class AttentionPooling1D(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config["units"] = self.units
+        return config
+
+
+@keras.saving.register_keras_serializable(package="sklearn_ser")
+class ClipCentering(keras.layers.Layer):
+    """Subtract each clip's own mean over time from every feature.
+
+    On log-mel or cepstral features the per-clip mean is mostly the recording channel and the
+    speaker's vocal tract (microphone, room, timbre), which differ between corpora and speakers
+    while the emotion lives in how the features move over time. Removing it is cepstral mean
+    normalisation; on EmoDB with held-out speakers it lifts the unweighted average recall of
+    ``cnn_gru`` from 0.60 to 0.70 (``benchmarks/accuracy/README.md``).
+
+    Parameters
+    ----------
+    **kwargs
+        Standard Keras layer arguments (``name``, ``dtype``...).
+
+    Notes
+    -----
+    Input and output shape ``(batch, time, features)``; no weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.models import ClipCentering
+    >>> x = np.array([[[1.0, 10.0], [3.0, 20.0]]], dtype="float32")
+    >>> np.asarray(ClipCentering()(x)).tolist()
+    [[[-1.0, -5.0], [1.0, 5.0]]]
+    """
+
+    def call(self, inputs):
+        return inputs - ops.mean(inputs, axis=1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="sklearn_ser")
+class StatisticsPooling1D(keras.layers.Layer):
+    """Mean and standard deviation over time, concatenated (x-vector style statistics pooling).
+
+    The standard deviation sees how much a channel varies within the clip (the range of the
+    pitch contour, the alternation of loud and soft syllables), which a mean or a last
+    recurrent state blurs.
+
+    Parameters
+    ----------
+    epsilon : float, default=1e-5
+        Added to the variance before the square root, which keeps the gradient finite for a
+        constant channel.
+    **kwargs
+        Standard Keras layer arguments (``name``, ``dtype``...).
+
+    Notes
+    -----
+    Input shape ``(batch, time, channels)``, output shape ``(batch, 2 * channels)``: the
+    means, then the standard deviations.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.models import StatisticsPooling1D
+    >>> x = np.array([[[1.0], [3.0]]], dtype="float32")
+    >>> np.round(np.asarray(StatisticsPooling1D(epsilon=0.0)(x)), 3).tolist()
+    [[2.0, 1.0]]
+    """
+
+    def __init__(self, epsilon: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def call(self, inputs):
+        mean = ops.mean(inputs, axis=1)
+        variance = ops.mean(ops.square(inputs - ops.expand_dims(mean, axis=1)), axis=1)
+        return ops.concatenate([mean, ops.sqrt(variance + self.epsilon)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        channels = input_shape[-1]
+        return (input_shape[0], None if channels is None else 2 * channels)
+
+    def get_config(self):
+        config = super().get_config()
+        config["epsilon"] = self.epsilon
         return config

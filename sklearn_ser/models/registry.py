@@ -36,8 +36,8 @@ def builder_hyperparameters(builder: Callable) -> tuple[frozenset, bool]:
     --------
     >>> from sklearn_ser.models import builder_hyperparameters, build_cnn_gru
     >>> names, takes_any = builder_hyperparameters(build_cnn_gru)
-    >>> sorted(names)
-    ['dense_units', 'dropout', 'filters', 'kernel_size', 'pool_size', 'units']
+    >>> print(*sorted(names))
+    bidirectional dense_units dropout filters kernel_size pool_size pooling units
     """
     params = list(inspect.signature(builder).parameters.values())
     positional = [p for p in params

@@ -1,0 +1,142 @@
+"""Speaker-independent cross-validation of the library's defaults (issue 7).
+
+Two modes, both on real audio paths and both with ``GroupKFold(5)`` by speaker:
+
+``pipeline`` (the target): cross-validates exactly::
+
+    Pipeline([("features", AudioFeatureTransformer(augment=("noise", "stretch_pitch", "shift",
+                                                            "echo", "reverb"), random_state=0)),
+              ("clf", SERClassifier(arch="cnn_gru", random_state=0))])
+
+with :func:`sklearn.model_selection.cross_validate`, default settings otherwise, and prints
+the unweighted average recall (balanced accuracy) and accuracy of every fold, their means
+and the wall and CPU time.
+
+``compare``: all five architectures and their soft-voting ensemble on the same folds, with
+:func:`sklearn_ser.study.compare_architectures` (features extracted once per fold and shared,
+which gives each architecture exactly what its own Pipeline would compute).
+
+Run from the project root::
+
+    python benchmarks/accuracy/defaults_cv.py pipeline                 # EmoDB, cnn_gru
+    python benchmarks/accuracy/defaults_cv.py compare                  # EmoDB, all five
+    python benchmarks/accuracy/defaults_cv.py compare --corpus demo    # synthetic demo corpus
+
+EmoDB is read from ``../shared/data/emodb`` (``--emodb`` to change). Each run appends a JSON
+line to ``defaults_results.jsonl`` next to this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+from sklearn.model_selection import GroupKFold, cross_validate
+from sklearn.pipeline import Pipeline
+
+from sklearn_ser import AudioFeatureTransformer, SERClassifier
+from sklearn_ser.datasets import load_emodb, make_emotional_speech
+from sklearn_ser.study import compare_architectures
+
+AUGMENT = ("noise", "stretch_pitch", "shift", "echo", "reverb")
+RESULTS = Path(__file__).with_name("defaults_results.jsonl")
+DEFAULT_EMODB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "emodb"
+
+
+def load(corpus, emodb_root):
+    """Clips (paths or waveforms), labels, speakers and the transformer's input_sr."""
+    if corpus == "emodb":
+        data = load_emodb(emodb_root)
+        return list(data.X), np.asarray(data.y), np.asarray(data.groups), None
+    data = make_emotional_speech(random_state=0)
+    return list(data.X), np.asarray(data.y), np.asarray(data.groups), data.sr
+
+
+def cpu_seconds():
+    """CPU time of this process and its finished children (joblib workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_pipeline(X, y, groups, input_sr, arch):
+    pipe = Pipeline([
+        ("features", AudioFeatureTransformer(augment=AUGMENT, random_state=0,
+                                             input_sr=input_sr)),
+        ("clf", SERClassifier(arch=arch, random_state=0)),
+    ])
+    scores = cross_validate(pipe, X, y, groups=groups, cv=GroupKFold(5),
+                            scoring=("balanced_accuracy", "accuracy"))
+    rows = [{"fold": k, "uar": float(scores["test_balanced_accuracy"][k]),
+             "accuracy": float(scores["test_accuracy"][k]),
+             "fit_time": float(scores["fit_time"][k])} for k in range(5)]
+    print("| fold | UAR | accuracy | fit s |")
+    print("|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['fold']} | {r['uar']:.3f} | {r['accuracy']:.3f} | {r['fit_time']:.0f} |")
+    uar = float(np.mean([r["uar"] for r in rows]))
+    acc = float(np.mean([r["accuracy"] for r in rows]))
+    print(f"| mean | **{uar:.3f}** | {acc:.3f} | |")
+    return {"arch": arch, "folds": rows, "mean_uar": uar, "mean_accuracy": acc}
+
+
+def run_compare(X, y, groups, input_sr):
+    result = compare_architectures(
+        X, y, groups, cv=GroupKFold(5),
+        transformer=AudioFeatureTransformer(augment=AUGMENT, random_state=0, input_sr=input_sr),
+        classifier_params={"random_state": 0},
+    )
+    table = result.folds.pivot(index="model", columns="fold", values="balanced_accuracy")
+    table = table.loc[result.folds["model"].unique()]
+    fit = result.folds.groupby("model", sort=False)["fit_time"].sum()
+    print("| model | " + " | ".join(f"fold {k}" for k in table.columns)
+          + " | mean UAR | mean accuracy | fit s (5 folds) |")
+    print("|---|" + "---|" * (len(table.columns) + 3))
+    acc = result.folds.groupby("model", sort=False)["accuracy"].mean()
+    for model, row in table.iterrows():
+        cells = " | ".join(f"{v:.3f}" for v in row)
+        print(f"| {model} | {cells} | **{row.mean():.3f}** | {acc[model]:.3f} | "
+              f"{fit[model]:.0f} |")
+    print(f"feature extraction per fold (s): "
+          f"{', '.join(f'{t:.0f}' for t in result.extraction_time)}")
+    return {"folds": result.folds.to_dict(orient="records"),
+            "mean_uar": {m: float(r.mean()) for m, r in table.iterrows()}}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=("pipeline", "compare"))
+    parser.add_argument("--corpus", choices=("emodb", "demo"), default="emodb")
+    parser.add_argument("--emodb", type=Path, default=DEFAULT_EMODB, help="EmoDB folder")
+    parser.add_argument("--arch", default="cnn_gru", help="pipeline mode: the architecture")
+    args = parser.parse_args()
+
+    X, y, groups, input_sr = load(args.corpus, args.emodb)
+    print(f"{args.corpus}: {len(X)} clips, {np.unique(groups).size} speakers, "
+          f"{np.unique(y).size} emotions; GroupKFold(5) by speaker")
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.2f}; command: python {' '.join(os.sys.argv)}")
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    if args.mode == "pipeline":
+        record = run_pipeline(X, y, groups, input_sr, args.arch)
+    else:
+        record = run_compare(X, y, groups, input_sr)
+    wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+    print(f"total: {wall:.0f} s wall, {cpu:.0f} s CPU; load at the end "
+          f"{os.getloadavg()[0]:.2f}")
+    record.update(mode=args.mode, corpus=args.corpus, wall=wall, cpu=cpu,
+                  date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    with RESULTS.open("a") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+if __name__ == "__main__":
+    main()
