@@ -48,7 +48,8 @@ COMPARE_CV = 3
 DEMO_SPEAKERS = 6
 DEMO_CLIPS_PER_EMOTION = 4
 CLIP_DURATION = 2.0
-TRAIN_EPOCHS = 30
+TRAIN_EPOCHS = 25  # SERClassifier().epochs
+BATCH_SIZE = 64  # SERClassifier().batch_size
 
 _EXIT_USAGE = 2
 _EXIT_FAILURE = 1
@@ -85,6 +86,16 @@ def _positive_float(text):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
     if not value > 0 or not np.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
     return value
 
 
@@ -152,12 +163,15 @@ def _add_feature_options(parser):
 def _add_model_options(parser, *, epochs):
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=_positive_int, default=epochs, metavar="N",
-                       help=f"maximum epochs (early stopping on the validation loss; "
-                            f"default: {epochs})")
-    group.add_argument("--batch-size", type=_positive_int, default=32, metavar="N",
-                       help="training rows per step (default: 32)")
+                       help=f"training epochs (default: {epochs})")
+    group.add_argument("--batch-size", type=_positive_int, default=BATCH_SIZE, metavar="N",
+                       help=f"training rows per step (default: {BATCH_SIZE})")
     group.add_argument("--learning-rate", type=_positive_float, default=None, metavar="LR",
-                       help="Adam learning rate (default: 1e-3)")
+                       help="peak Adam learning rate of the cosine schedule (default: 1e-3)")
+    group.add_argument("--validation-fraction", type=_fraction, default=None, metavar="F",
+                       help="hold out this fraction of the training clips to report "
+                            "validation accuracy and loss per epoch (default: none, every "
+                            "clip trains)")
     group.add_argument("--random-state", type=int, default=0, metavar="SEED",
                        help="seed of folds, augmentations and training (default: 0)")
 
@@ -418,6 +432,7 @@ def _describe_data(y, groups):
 
 def _classifier_params(args):
     params = {"epochs": args.epochs, "batch_size": args.batch_size,
+              "validation_fraction": args.validation_fraction,
               "random_state": args.random_state}
     if args.learning_rate is not None:
         params["optimizer__learning_rate"] = args.learning_rate
@@ -523,7 +538,7 @@ def _cmd_compare(args, console):
     has_ensemble = ENSEMBLE in result.confusion
 
     print(f"Speaker-independent cross-validation: {source}, {n_folds} folds "
-          f"({cv_text}), {args.epochs} epochs max, augmentation: "
+          f"({cv_text}), {args.epochs} epochs, augmentation: "
           f"{', '.join(augment) if augment else 'none'}. Mean ± std over folds.")
     print(format_table(result.summary))
     console.info(f"Total time {elapsed:.0f} s (feature extraction "
@@ -541,9 +556,10 @@ def _cmd_compare(args, console):
         "Cross-validation": f"{cv_text}, {n_folds} folds, random_state={args.random_state}",
         "Architectures": args.archs,
         "Ensemble": "soft voting (mean predict_proba)" if has_ensemble else "no",
-        "Epochs (max, early stopping patience 10)": args.epochs,
+        "Epochs": args.epochs,
         "Batch size": args.batch_size,
-        "Learning rate": args.learning_rate or "1e-3 (Adam default)",
+        "Learning rate": f"cosine schedule, peak {args.learning_rate or 1e-3:g}",
+        "Validation fraction": args.validation_fraction or "none (every clip trains)",
         "Augmentation (training clips only)": ", ".join(augment) if augment else "none",
         "Clip duration (s)": args.duration,
         "Sample rate (Hz)": transformer.sr,

@@ -64,6 +64,7 @@ def test_version_and_help(capsys):
     (["frobnicate"], 2, ["invalid choice", "frobnicate"]),
     (["compare", "--cv", "1"], 2, ["--cv", "at least 2 folds"]),
     (["compare", "--epochs", "0"], 2, ["--epochs", "positive integer"]),
+    (["compare", "--validation-fraction", "1.5"], 2, ["--validation-fraction", "in (0, 1)"]),
     (["compare", "--duration", "abc"], 2, ["--duration"]),
     (["train", "--arch", "cnn"], 2, ["--out"]),
     (["predict", "model.joblib"], 2, ["PATH"]),
@@ -132,7 +133,7 @@ def study(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
     stdout, stderr = StringIO(), StringIO()
     argv = ["compare", *TINY_DATA, "--epochs", "1", "--cv", "2", "--archs", "cnn", "cnn_gru",
-            "--out", str(out)]
+            "--validation-fraction", "0.5", "--out", str(out)]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sys, "stdout", stdout)
         mp.setattr(sys, "stderr", stderr)
@@ -346,3 +347,12 @@ def test_evaluate_on_real_emodb(capsys, model_path, tmp_path):
     cm = np.array(metrics["confusion_matrix"])
     assert cm[1, 1] == 0 and cm[1].sum() == 81
     assert 0.0 <= metrics["accuracy"] <= (127 + 62) / 270
+
+
+def test_training_option_defaults_are_the_classifier_defaults():
+    from sklearn_ser import SERClassifier
+    from sklearn_ser.cli import BATCH_SIZE, TRAIN_EPOCHS
+
+    defaults = SERClassifier()
+    assert (TRAIN_EPOCHS, BATCH_SIZE) == (defaults.epochs, defaults.batch_size)
+    assert defaults.validation_fraction is None  # what the CLI's default (none) means

@@ -219,11 +219,13 @@ def run_fold(Xv, y, train, test, groups, n_classes, a):
     data = MixupData(Xtr, Ytr, w, a.batch, a.mixup, a.seed)
     hist = model.fit(data, epochs=a.epochs, validation_data=val_data, callbacks=callbacks,
                      verbose=0)
+    if a.inner:  # selection protocol: score the held-out training speakers, never the test fold
+        test = val
     proba = model.predict(Xv[test, 0], batch_size=256, verbose=0)
     if a.tta:  # average over the test clips' augmented views (outside the library contract)
         for v in range(1, Xv.shape[1]):
             proba += model.predict(Xv[test, v], batch_size=256, verbose=0)
-    return proba.argmax(1), len(hist.history["loss"])
+    return proba.argmax(1), len(hist.history["loss"]), test
 
 
 def main():
@@ -251,6 +253,9 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--val-speakers", type=int, default=0)
     p.add_argument("--patience", type=int, default=0)
+    p.add_argument("--inner", action="store_true",
+                   help="with --val-speakers: report UAR on the inner validation speakers "
+                        "(choosing a recipe without looking at the test folds)")
     p.add_argument("--class-weight", action="store_true")
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--specaug", action="store_true")
@@ -282,7 +287,7 @@ def main():
     for k, (train, test) in zip(a.only or range(len(folds)), folds):
         t0 = time.perf_counter()
         c0 = time.process_time()
-        pred, ep = run_fold(Xv, y, train, test, groups, n_classes, a)
+        pred, ep, test = run_fold(Xv, y, train, test, groups, n_classes, a)
         times.append(time.perf_counter() - t0)
         uars.append(balanced_accuracy_score(y[test], pred))
         accs.append(accuracy_score(y[test], pred))
