@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
 import os
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,82 +14,12 @@ from sklearn.utils.validation import check_is_fitted, check_memory, validate_dat
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from .audio import (
-    AudioInputError,
-    check_waveform,
-    condition,
-    fix_length,
-    load_audio,
-    peak_normalize,
-    resample,
-)
-from .augment import apply_augmentation, resolve_augmentations
-from .features import FeatureParams, check_feature_names, extract_features, feature_names
+from ._clip import _clip_features, _Config
+from .audio import AudioInputError
+from .augment import resolve_augmentations
+from .features import FeatureParams, check_feature_names, feature_names
 
 __all__ = ["AudioFeatureTransformer"]
-
-
-@dataclass(frozen=True)
-class _Config:
-    """Everything a worker needs to turn one clip into features (picklable, hashable)."""
-
-    sr: int
-    input_sr: int | None
-    duration: float | None
-    top_db: float | None
-    pad_mode: str
-    features: tuple
-    params: FeatureParams
-    augmentations: tuple
-    stats: bool
-
-
-def _decode(source, config: _Config) -> np.ndarray:
-    kind, value, label = source[0], source[1], source[-1]
-    if kind == "path":
-        return load_audio(value, config.sr)
-    y = check_waveform(value, source=label)
-    return resample(y, config.input_sr, config.sr) if config.input_sr else y
-
-
-_gc_frozen = False
-
-
-def _freeze_imports_in_worker():
-    """In a worker process, exempt what exists now (mostly imported modules) from the cyclic
-    garbage collector, once.
-
-    Without psutil, loky runs a full ``gc.collect()`` in each worker every second; through
-    the hundred thousand objects of scipy, scikit-learn and pandas that takes ~80 ms, a
-    quarter of the CPU a worker spends per clip. Frozen objects are still freed by reference
-    counting; garbage created by later tasks is collected as usual. The main process is
-    never touched.
-    """
-    global _gc_frozen
-    if not _gc_frozen and multiprocessing.parent_process() is not None:
-        gc.freeze()
-        _gc_frozen = True
-
-
-def _clip_features(source, config: _Config, seed):
-    """Features of one clip: (n_frames, n_features), or (n_views, ...) when ``seed`` is given."""
-    _freeze_imports_in_worker()
-    y = condition(_decode(source, config), config.sr, duration=config.duration,
-                  top_db=config.top_db, pad_mode=config.pad_mode)
-    if seed is None:
-        views = y[np.newaxis]
-    else:
-        views = [y]
-        for k, (_, func, params) in enumerate(config.augmentations):
-            # one generator per augmentation: adding or removing a kind leaves the others' draws
-            rng = np.random.default_rng([seed, k])
-            aug = apply_augmentation(func, params, y, config.sr, rng, source[-1])
-            views.append(peak_normalize(fix_length(aug, y.size, config.pad_mode)))
-        views = np.stack(views)
-    feats = extract_features(views, config.features, config.params)
-    if config.stats:
-        feats = np.concatenate([feats.mean(axis=-2), feats.std(axis=-2)], axis=-1)
-    return feats if seed is not None else feats[0]
 
 
 def _is_path(item) -> bool:
