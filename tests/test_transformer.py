@@ -387,7 +387,8 @@ def test_real_emodb_clips(emodb_paths):
 
 def test_pad_mode_wrap_repeats_short_clips_instead_of_padding_silence():
     tone = [np.sin(2 * np.pi * 440 * np.arange(4000) / 16000).astype(np.float32)]
-    wrapped = AudioFeatureTransformer(duration=1.0, top_db=None).fit_transform(tone)[0]
+    wrapped = AudioFeatureTransformer(duration=1.0, top_db=None,
+                                      pad_mode="wrap").fit_transform(tone)[0]
     silent = AudioFeatureTransformer(duration=1.0, top_db=None,
                                      pad_mode="constant").fit_transform(tone)[0]
     # the tone fills 8 of 32 frames; after it, silence sits at the log-mel floor

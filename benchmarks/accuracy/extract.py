@@ -49,7 +49,7 @@ def main():
     p.add_argument("--n-mfcc", type=int, default=40)
     p.add_argument("--augment", nargs="*", default=list(AUGMENT))
     p.add_argument("--n-jobs", type=int, default=2)
-    p.add_argument("--pad-mode", choices=["wrap", "constant"], default="wrap")
+    p.add_argument("--pad-mode", choices=["wrap", "constant"], default="constant")
     a = p.parse_args()
 
     input_sr = None
