@@ -354,5 +354,5 @@ def test_training_option_defaults_are_the_classifier_defaults():
     from sklearn_ser.cli import BATCH_SIZE, TRAIN_EPOCHS
 
     defaults = SERClassifier()
-    assert (TRAIN_EPOCHS, BATCH_SIZE) == (defaults.epochs, defaults.batch_size)
+    assert (defaults.epochs, defaults.batch_size) == (TRAIN_EPOCHS, BATCH_SIZE)
     assert defaults.validation_fraction is None  # what the CLI's default (none) means
