@@ -88,27 +88,36 @@ def run_pipeline(X, y, groups, input_sr, arch):
     return {"arch": arch, "folds": rows, "mean_uar": uar, "mean_accuracy": acc}
 
 
-def run_compare(X, y, groups, input_sr):
+def run_compare(X, y, groups, input_sr, classifier_params=None):
     result = compare_architectures(
         X, y, groups, cv=GroupKFold(5),
         transformer=AudioFeatureTransformer(augment=AUGMENT, random_state=0, input_sr=input_sr),
-        classifier_params={"random_state": 0},
+        classifier_params={"random_state": 0, **(classifier_params or {})},
     )
-    table = result.folds.pivot(index="model", columns="fold", values="balanced_accuracy")
-    table = table.loc[result.folds["model"].unique()]
-    fit = result.folds.groupby("model", sort=False)["fit_time"].sum()
-    print("| model | " + " | ".join(f"fold {k}" for k in table.columns)
-          + " | mean UAR | mean accuracy | fit s (5 folds) |")
-    print("|---|" + "---|" * (len(table.columns) + 3))
-    acc = result.folds.groupby("model", sort=False)["accuracy"].mean()
-    for model, row in table.iterrows():
-        cells = " | ".join(f"{v:.3f}" for v in row)
-        print(f"| {model} | {cells} | **{row.mean():.3f}** | {acc[model]:.3f} | "
-              f"{fit[model]:.0f} |")
+    # the record first: an hour of training must not be lost to a formatting error
+    record = {"folds": json.loads(result.folds.to_json(orient="records")),
+              "extraction_time": list(result.extraction_time)}
+    print(compare_table(result.folds))
     print(f"feature extraction per fold (s): "
           f"{', '.join(f'{t:.0f}' for t in result.extraction_time)}")
-    return {"folds": result.folds.to_dict(orient="records"),
-            "mean_uar": {m: float(r.mean()) for m, r in table.iterrows()}}
+    record["mean_uar"] = result.folds.groupby("model", sort=False)["uar"].mean().to_dict()
+    return record
+
+
+def compare_table(folds):
+    """Markdown table: UAR per fold and model, means, accuracy and fit time."""
+    table = folds.pivot(index="model", columns="fold", values="uar")
+    table = table.loc[folds["model"].unique()]
+    by_model = folds.groupby("model", sort=False)
+    fit, acc = by_model["fit_time"].sum(), by_model["test_accuracy"].mean()
+    lines = ["| model | " + " | ".join(f"fold {k}" for k in table.columns)
+             + " | mean UAR | mean accuracy | fit s (all folds) |",
+             "|---|" + "---|" * (len(table.columns) + 3)]
+    for model, row in table.iterrows():
+        cells = " | ".join(f"{v:.3f}" for v in row)
+        lines.append(f"| {model} | {cells} | **{row.mean():.3f}** | {acc[model]:.3f} | "
+                     f"{fit[model]:.0f} |")
+    return "\n".join(lines)
 
 
 def main():
