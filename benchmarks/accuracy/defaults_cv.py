@@ -67,10 +67,11 @@ def cpu_seconds():
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run_pipeline(X, y, groups, input_sr, arch):
+def run_pipeline(X, y, groups, input_sr, arch, features=None):
+    extra = {"features": tuple(features)} if features else {}
     pipe = Pipeline([
         ("features", AudioFeatureTransformer(augment=AUGMENT, random_state=0,
-                                             input_sr=input_sr)),
+                                             input_sr=input_sr, **extra)),
         ("clf", SERClassifier(arch=arch, random_state=0)),
     ])
     scores = cross_validate(pipe, X, y, groups=groups, cv=GroupKFold(5),
@@ -126,6 +127,9 @@ def main():
     parser.add_argument("--corpus", choices=("emodb", "demo"), default="emodb")
     parser.add_argument("--emodb", type=Path, default=DEFAULT_EMODB, help="EmoDB folder")
     parser.add_argument("--arch", default="cnn_gru", help="pipeline mode: the architecture")
+    parser.add_argument("--features", nargs="+", default=None,
+                        help="pipeline mode: a candidate feature set instead of the default, "
+                             "to confirm a choice made on held-out training speakers")
     args = parser.parse_args()
 
     X, y, groups, input_sr = load(args.corpus, args.emodb)
@@ -135,7 +139,8 @@ def main():
           f"load {os.getloadavg()[0]:.2f}; command: python {' '.join(os.sys.argv)}")
     wall, cpu = time.perf_counter(), cpu_seconds()
     if args.mode == "pipeline":
-        record = run_pipeline(X, y, groups, input_sr, args.arch)
+        record = run_pipeline(X, y, groups, input_sr, args.arch, args.features)
+        record["features"] = args.features or "default"
     else:
         record = run_compare(X, y, groups, input_sr)
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
