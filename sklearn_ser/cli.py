@@ -38,12 +38,11 @@ SEED_AUGMENTATIONS = ("noise", "stretch_pitch", "shift", "echo", "reverb")
 ARCH_NAMES = ("cnn_bilstm_bigru_attention", "cnn", "cnn_bilstm", "cnn_gru",
               "cnn_mha_bilstm_bigru")
 
-# Defaults of ``compare`` on the demo corpus, chosen so that the whole study (5 architectures,
-# 3 folds, 5 augmentations) finishes in under 10 minutes on 2 CPU cores: it took 460 s of CPU
-# time (13 min wall on a machine shared with load ~5). Each fit has ~14 s of fixed graph
-# building and tracing, so 15 fits cost ~210 s before any epoch; each epoch of all 15 fits
-# costs ~31 s more (12 epochs: 583 s CPU, UAR +0.03 to +0.07).
-COMPARE_EPOCHS = 8
+# Defaults of ``compare`` on the demo corpus: the classifier's own 25 epochs (its cosine
+# schedule is fitted to the epochs it gets; 8 epochs left UAR at 0.39-0.50, 25 reach 0.54-0.65).
+# The whole study (5 architectures, 3 folds, 5 augmentations) took 469 s wall, 411 s CPU on
+# 2 idle Xeon cores (2026-12-01), inside the README's 10 minutes; 8 epochs took 146 s.
+COMPARE_EPOCHS = 25
 COMPARE_CV = 3
 DEMO_SPEAKERS = 6
 DEMO_CLIPS_PER_EMOTION = 4
