@@ -39,6 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from _common import wait_for_idle
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "emodb" / "wav"
@@ -211,29 +212,9 @@ def measure(spec: dict) -> dict:
 WAIT_IDLE = 0.0  # seconds a measurement may wait for idle cores (--wait-idle)
 
 
-def _idle_fraction(seconds: float = 3.0) -> float:
-    """Share of CPU time spent idle over the next ``seconds`` (Linux /proc/stat)."""
-
-    def sample():
-        with open("/proc/stat") as stat:
-            values = [int(v) for v in stat.readline().split()[1:]]
-        return values[3] + values[4], sum(values[:8])
-
-    idle0, total0 = sample()
-    time.sleep(seconds)
-    idle1, total1 = sample()
-    return (idle1 - idle0) / max(1, total1 - total0)
-
-
-def _wait_for_idle_cores():
-    deadline = time.monotonic() + WAIT_IDLE
-    while time.monotonic() < deadline and _idle_fraction() < 0.9:
-        pass
-
-
 def run(spec: dict, env_extra: dict | None = None) -> dict:
     if WAIT_IDLE:
-        _wait_for_idle_cores()
+        wait_for_idle(WAIT_IDLE)
     env = {**os.environ, **(env_extra or {})}
     cmd = [sys.executable, __file__, "--_measure", json.dumps(spec)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
