@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import inspect
 import logging
 import os
 import statistics
@@ -80,11 +79,9 @@ logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 def seed_settings_transformer() -> AudioFeatureTransformer:
     """The transformer at the seed's settings; zero padding, as ``librosa.util.fix_length``."""
-    aft = AudioFeatureTransformer(sr=SR, duration=DURATION, top_db=TOP_DB, features=FEATURES,
-                                  n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS, n_mfcc=N_MFCC)
-    if "pad_mode" in inspect.signature(AudioFeatureTransformer).parameters:
-        aft.set_params(pad_mode="constant")
-    return aft
+    return AudioFeatureTransformer(sr=SR, duration=DURATION, top_db=TOP_DB, features=FEATURES,
+                                   n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS, n_mfcc=N_MFCC,
+                                   pad_mode="constant")
 
 
 def fit_pipeline(transformer, arch, paths, epochs) -> Pipeline:

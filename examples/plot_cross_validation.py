@@ -112,8 +112,7 @@ plt.tight_layout()
 # ---------------
 # Each fitted :class:`~sklearn_ser.SERClassifier` keeps its Keras history in ``history_``. The
 # validation clips (``validation_fraction``) are split off the training clips (by clip, before
-# the views are unrolled),
-# so the validation curve, too, is free of augmented copies.
+# the views are unrolled), so the validation curve, too, is free of augmented copies.
 fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(10, 4))
 for k, model in enumerate(results["estimator"]):
     history = model[-1].history_

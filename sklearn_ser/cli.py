@@ -42,12 +42,12 @@ ARCH_NAMES = ("cnn_bilstm_bigru_attention", "cnn", "cnn_bilstm", "cnn_gru",
 # schedule is fitted to the epochs it gets; 8 epochs left UAR at 0.39-0.50, 25 reach 0.54-0.65).
 # The whole study (5 architectures, 3 folds, 5 augmentations) took 469 s wall, 411 s CPU on
 # 2 idle Xeon cores (2026-12-01), inside the README's 10 minutes; 8 epochs took 146 s.
-COMPARE_EPOCHS = 25
+TRAIN_EPOCHS = 25  # SERClassifier().epochs
+COMPARE_EPOCHS = TRAIN_EPOCHS
 COMPARE_CV = 3
 DEMO_SPEAKERS = 6
 DEMO_CLIPS_PER_EMOTION = 4
 CLIP_DURATION = 2.0
-TRAIN_EPOCHS = 25  # SERClassifier().epochs
 BATCH_SIZE = 64  # SERClassifier().batch_size
 
 _EXIT_USAGE = 2
