@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import random
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 
 import keras
 import numpy as np
-import tensorflow as tf
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.metrics import accuracy_score
@@ -35,11 +33,7 @@ from .models import (
     builder_hyperparameters,
     get_builder,
 )
-
-try:  # TensorFlow's global seed has no public getter; scikeras reads it the same way
-    from tensorflow.python.eager.context import global_seed as _tf_global_seed
-except ImportError:  # pragma: no cover - without it the TensorFlow seed stays set after fit
-    _tf_global_seed = None
+from .training import ViewBatches, cosine_schedule, feature_stats, seeded
 
 __all__ = ["SERClassifier"]
 
@@ -70,36 +64,6 @@ def _no_initialize(estimator):
 
 
 @contextmanager
-def _seeded(seed):
-    """Seed Python, NumPy, TensorFlow and Keras inside the block.
-
-    ``keras.utils.set_random_seed`` seeds all of them (Keras layers draw their initialiser
-    and dropout seeds from Python's generator when they are built); afterwards the Python and
-    NumPy generators and TensorFlow's global seed are put back, so a fit does not change the
-    random streams of the code around it. None leaves everything untouched.
-
-    TensorFlow op determinism is not needed on the CPU (the tests check that two fits with one
-    seed predict identically) and is not used: scikeras's seeding context switches it on
-    through the TF_DETERMINISTIC_OPS variable, which TensorFlow may cache for the whole
-    process, after which every unseeded fit fails.
-    """
-    if seed is None:
-        yield
-        return
-    # the legacy global NumPy generator is what Keras seeds, so it is what must be restored
-    python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
-    tf_seed = _tf_global_seed() if _tf_global_seed else None
-    keras.utils.set_random_seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)  # noqa: NPY002
-        if _tf_global_seed:
-            tf.random.set_seed(tf_seed)
-
-
-@contextmanager
 def _single_frame_quiet(n_frames):
     """Silence Keras's warning about a softmax over a one-frame axis.
 
@@ -111,45 +75,6 @@ def _single_frame_quiet(n_frames):
             warnings.filterwarnings("ignore", message="You are using a softmax over axis",
                                     category=UserWarning)
         yield
-
-
-def _feature_stats(X, chunk=256, *, center_clips=False):
-    """Mean and variance of every feature (last axis) over all clips, views and frames.
-
-    ``X`` is ``(n_rows, n_frames, n_features)``. With ``center_clips`` the statistics are
-    those of the rows after each row's mean over frames is removed, which is what the
-    standardisation layer sees behind :class:`~sklearn_ser.models.ClipCentering`. Two passes
-    in float64 over chunks of rows keep memory at one chunk and the variance exact.
-    """
-    axes = tuple(range(X.ndim - 1))
-    n = math.prod(X.shape[:-1])
-
-    def chunks():
-        for start in range(0, X.shape[0], chunk):
-            part = X[start:start + chunk].astype(np.float64)
-            yield part - part.mean(axis=-2, keepdims=True) if center_clips else part
-
-    total = np.zeros(X.shape[-1])
-    for part in chunks():
-        total += part.sum(axis=axes)
-    mean = total / n
-    squares = np.zeros(X.shape[-1])
-    for part in chunks():
-        squares += ((part - mean) ** 2).sum(axis=axes)
-    return mean, squares / n
-
-
-def _cosine_schedule(peak, n_steps):
-    """Warm up linearly from peak / 10 to peak over the first tenth of the steps, then follow
-    a cosine (floor peak / 100) that has come down to about peak / 30 at the last step.
-
-    Keras counts ``decay_steps`` after the warm-up; ending training at 90 % of the cosine
-    rather than at its floor is what was tuned in ``benchmarks/accuracy/``.
-    """
-    return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=peak / 10, decay_steps=max(n_steps, 1), alpha=0.01,
-        warmup_target=peak, warmup_steps=n_steps // 10,
-    )
 
 
 class SERClassifier(KerasClassifier):
@@ -191,6 +116,11 @@ class SERClassifier(KerasClassifier):
         Number of passes over the training rows (the maximum, with ``early_stopping``).
     batch_size : int, default=64
         Training rows per gradient step.
+    views_per_epoch : int or None, default=None
+        With 4-D training input (augmented views), how many views of each clip an epoch
+        trains on: each epoch draws that many distinct views of every clip anew (from
+        ``random_state``), so an epoch is a pass over clips rather than over every copy.
+        None trains on all views in every epoch.
     optimizer : str, keras.optimizers.Optimizer or its class, default="adam"
         Keras optimizer; configure it with routed parameters such as
         ``optimizer__learning_rate`` (Adam's default is 1e-3), which is the peak rate of
@@ -339,6 +269,7 @@ class SERClassifier(KerasClassifier):
         "arch": [StrOptions(set(ARCHITECTURES)), callable],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "views_per_epoch": [Interval(Integral, 1, None, closed="left"), None],
         "optimizer": "no_validation",
         "loss": "no_validation",
         "metrics": [list, tuple, None],
@@ -360,6 +291,7 @@ class SERClassifier(KerasClassifier):
         *,
         epochs=25,
         batch_size=64,
+        views_per_epoch=None,
         optimizer="adam",
         loss="sparse_categorical_crossentropy",
         metrics=None,
@@ -380,6 +312,7 @@ class SERClassifier(KerasClassifier):
         self.arch = arch
         self.epochs = epochs
         self.batch_size = batch_size
+        self.views_per_epoch = views_per_epoch
         self.optimizer = optimizer
         self.loss = loss
         self.metrics = metrics
@@ -610,7 +543,7 @@ class SERClassifier(KerasClassifier):
         if self.lr_schedule == "cosine":
             # a new optimizer: never change the user's instance, and the rate is fixed at build
             config = optimizer.get_config()
-            config["learning_rate"] = _cosine_schedule(float(optimizer.learning_rate), n_steps)
+            config["learning_rate"] = cosine_schedule(float(optimizer.learning_rate), n_steps)
             optimizer = type(optimizer).from_config(config)
         kwargs["optimizer"] = optimizer
         return kwargs
@@ -704,29 +637,33 @@ class SERClassifier(KerasClassifier):
         self.n_views_ = n_views
         # scikeras's label encoder: ordinal targets, or one-hot for categorical_crossentropy
         self.target_encoder_ = self.target_encoder.fit(y)
+        targets = self.target_encoder_.transform(y)
 
-        X_train = (X if val is None else X[train]).reshape(-1, *self.input_shape_)
-        y_train = self.target_encoder_.transform(np.repeat(y[train], n_views))
-        w_train = None if weights is None else np.repeat(weights[train], n_views)
+        fit_args = {**routed["fit"]}
+        batches = ViewBatches(
+            X, train, targets[train], None if weights is None else weights[train],
+            views_per_epoch=n_views if self.views_per_epoch is None else self.views_per_epoch,
+            batch_size=fit_args.pop("batch_size", self.batch_size), seed=seed,
+            shuffle=fit_args.pop("shuffle", True),
+        )
         validation_data = None
         if val is not None:
-            y_val = self.target_encoder_.transform(y[val])
             # validation clips are judged as test clips are: clean view only
-            validation_data = ((X[val, 0], y_val) if weights is None
-                               else (X[val, 0], y_val, weights[val]))
+            X_val = np.asarray(X[val, 0], dtype=np.float32)
+            validation_data = ((X_val, targets[val]) if weights is None
+                               else (X_val, targets[val], weights[val]))
         # one frame minus its own mean is zero: centring needs sequences
         self.clip_centering_ = bool(self.clip_centering) and self.input_shape_[0] > 1
-        mean, variance = _feature_stats(X_train, center_clips=self.clip_centering_)
+        mean, variance = feature_stats(X, train, center_clips=self.clip_centering_)
         monitor = "loss" if val is None else "val_loss"
-        fit_args = {"batch_size": self.batch_size, **routed["fit"]}
-        n_steps = self.epochs * math.ceil(X_train.shape[0] / fit_args["batch_size"])
+        n_steps = self.epochs * len(batches)
 
-        with _seeded(seed), _single_frame_quiet(self.input_shape_[0]):
+        with seeded(seed), _single_frame_quiet(self.input_shape_[0]):
             self.model_ = self._assemble_model(builder, hyper, mean, variance, n_steps)
             callbacks, stopper = self._training_callbacks(monitor)
             history = self.model_.fit(
-                X_train, y_train, sample_weight=w_train, validation_data=validation_data,
-                epochs=self.epochs, callbacks=callbacks, verbose=self.verbose, **fit_args,
+                batches, validation_data=validation_data, epochs=self.epochs,
+                callbacks=callbacks, verbose=self.verbose, shuffle=False, **fit_args,
             )
         self.history_ = {key: [float(v) for v in values]
                          for key, values in history.history.items()}

@@ -1,0 +1,177 @@
+"""How SERClassifier trains a Keras model: seeding, standardisation statistics, the learning
+rate schedule, and the batches of training views an epoch is made of.
+
+Nothing here knows about scikit-learn; :mod:`sklearn_ser.classifier` validates the input and
+calls these pieces in order.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from contextlib import contextmanager
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+try:  # TensorFlow's global seed has no public getter; scikeras reads it the same way
+    from tensorflow.python.eager.context import global_seed as _tf_global_seed
+except ImportError:  # pragma: no cover - without it the TensorFlow seed stays set after fit
+    _tf_global_seed = None
+
+__all__ = ["ViewBatches", "cosine_schedule", "feature_stats", "seeded"]
+
+
+@contextmanager
+def seeded(seed):
+    """Seed Python, NumPy, TensorFlow and Keras inside the block.
+
+    ``keras.utils.set_random_seed`` seeds all of them (Keras layers draw their initialiser
+    and dropout seeds from Python's generator when they are built); afterwards the Python and
+    NumPy generators and TensorFlow's global seed are put back, so a fit does not change the
+    random streams of the code around it. None leaves everything untouched.
+
+    TensorFlow op determinism is not needed on the CPU (the tests check that two fits with one
+    seed predict identically) and is not used: scikeras's seeding context switches it on
+    through the TF_DETERMINISTIC_OPS variable, which TensorFlow may cache for the whole
+    process, after which every unseeded fit fails.
+    """
+    if seed is None:
+        yield
+        return
+    # the legacy global NumPy generator is what Keras seeds, so it is what must be restored
+    python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
+    tf_seed = _tf_global_seed() if _tf_global_seed else None
+    keras.utils.set_random_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)  # noqa: NPY002
+        if _tf_global_seed:
+            tf.random.set_seed(tf_seed)
+
+
+def feature_stats(X, clips, chunk=64, *, center_clips=False):
+    """Mean and variance of every feature (last axis) over the given clips, all views and frames.
+
+    ``X`` is ``(n_clips, n_views, n_frames, n_features)``, possibly a disk-backed array;
+    ``clips`` are the indices of the clips to use. With ``center_clips`` the statistics are
+    those of each view after its mean over frames is removed, which is what the
+    standardisation layer sees behind :class:`~sklearn_ser.models.ClipCentering`. Two passes
+    in float64 over chunks of clips keep memory at one chunk and the variance exact.
+    """
+    n = len(clips) * math.prod(X.shape[1:-1])
+
+    def chunks():
+        for start in range(0, len(clips), chunk):
+            part = np.asarray(X[np.sort(clips[start:start + chunk])], dtype=np.float64)
+            yield part - part.mean(axis=-2, keepdims=True) if center_clips else part
+
+    axes = (0, 1, 2)
+    total = np.zeros(X.shape[-1])
+    for part in chunks():
+        total += part.sum(axis=axes)
+    mean = total / n
+    squares = np.zeros(X.shape[-1])
+    for part in chunks():
+        squares += ((part - mean) ** 2).sum(axis=axes)
+    return mean, squares / n
+
+
+def cosine_schedule(peak, n_steps):
+    """Warm up linearly from peak / 10 to peak over the first tenth of the steps, then follow
+    a cosine (floor peak / 100) that has come down to about peak / 30 at the last step.
+
+    Keras counts ``decay_steps`` after the warm-up; ending training at 90 % of the cosine
+    rather than at its floor is what was tuned in ``benchmarks/accuracy/``.
+    """
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak / 10, decay_steps=max(n_steps, 1), alpha=0.01,
+        warmup_target=peak, warmup_steps=n_steps // 10,
+    )
+
+
+class ViewBatches(keras.utils.PyDataset):
+    """The training batches of one epoch: ``views_per_epoch`` views of every training clip.
+
+    Each epoch draws, for every clip, that many distinct views out of the ``n_views`` it has
+    (all of them when ``views_per_epoch >= n_views``), shuffles the resulting (clip, view)
+    rows and serves them in batches, gathered from ``X`` as they are needed: the unrolled
+    training set is never built, so a disk-backed ``X`` is read batch by batch. The draws
+    depend only on ``seed`` and the epoch number.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_clips, n_views, n_frames, n_features)
+        Features of all clips; a numpy array or ``numpy.memmap``.
+    clips : ndarray of int
+        Indices of the training clips in ``X``.
+    targets : ndarray
+        Encoded targets of the training clips, aligned with ``clips``.
+    weights : ndarray or None
+        Weight of each training clip, aligned with ``clips``.
+    views_per_epoch : int
+        Views of each clip per epoch.
+    batch_size : int
+        Rows per batch.
+    seed : int or None
+        Seed of the view draws and the shuffling; None draws from fresh entropy.
+    shuffle : bool, default=True
+        Shuffle the rows each epoch; False serves them in clip order.
+    """
+
+    def __init__(self, X, clips, targets, weights, *, views_per_epoch, batch_size, seed,
+                 shuffle=True):
+        super().__init__()
+        self.X = X
+        self.clips = np.asarray(clips)
+        self.targets = targets
+        self.weights = weights
+        self.n_views = X.shape[1]
+        self.views_per_epoch = min(int(views_per_epoch), self.n_views)
+        self.batch_size = int(batch_size)
+        self.seed = np.random.SeedSequence().entropy if seed is None else seed
+        self.shuffle = shuffle
+        self.epoch = 0
+        self._draw()
+
+    @property
+    def n_rows(self) -> int:
+        """Training rows per epoch."""
+        return self.clips.size * self.views_per_epoch
+
+    def _draw(self):
+        rng = np.random.default_rng([self.seed, self.epoch])
+        n, k = self.clips.size, self.views_per_epoch
+        if k == self.n_views:
+            views = np.broadcast_to(np.arange(k), (n, k))
+        else:  # k distinct views of each clip, uniformly
+            views = np.argsort(rng.random((n, self.n_views)), axis=1)[:, :k]
+        row_clip = np.repeat(np.arange(n), k)
+        row_view = views.reshape(-1)
+        if self.shuffle:
+            order = rng.permutation(row_clip.size)
+            row_clip, row_view = row_clip[order], row_view[order]
+        self._rows = row_clip, row_view
+
+    def __len__(self):
+        return math.ceil(self.n_rows / self.batch_size)
+
+    def __getitem__(self, index):
+        part = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        row_clip, row_view = self._rows[0][part], self._rows[1][part]
+        # the order of rows inside a batch does not change its gradient; sorted, a
+        # disk-backed X is read front to back
+        order = np.lexsort((row_view, row_clip))
+        row_clip, row_view = row_clip[order], row_view[order]
+        x = np.asarray(self.X[self.clips[row_clip], row_view], dtype=np.float32)
+        y = self.targets[row_clip]
+        if self.weights is None:
+            return x, y
+        return x, y, self.weights[row_clip]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._draw()
