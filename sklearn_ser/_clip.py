@@ -15,9 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio import check_waveform, condition, fix_length, load_audio, peak_normalize, resample
+from .audio import condition, fix_length, peak_normalize
 from .augment import apply_augmentation
 from .features import FeatureParams, extract_features
+from .inputs import decode_source
+
+#: With a fixed ``duration``, at most ``duration + READ_MARGIN`` seconds of a file are
+#: decoded: room for leading silence that trimming removes and for the resampler's filter at
+#: the cut. A longer file is conditioned as if it ended there (its peak and its silence
+#: threshold are those of that prefix); shorter files, every clip of the bundled corpora
+#: included, are read whole and give exactly the features they always did.
+READ_MARGIN = 10.0
 
 
 @dataclass(frozen=True)
@@ -33,14 +41,13 @@ class _Config:
     params: FeatureParams
     augmentations: tuple
     stats: bool
+    truncated: str = "error"
 
 
 def _decode(source, config: _Config) -> np.ndarray:
-    kind, value, label = source[0], source[1], source[-1]
-    if kind == "path":
-        return load_audio(value, config.sr)
-    y = check_waveform(value, source=label)
-    return resample(y, config.input_sr, config.sr) if config.input_sr else y
+    max_duration = None if config.duration is None else config.duration + READ_MARGIN
+    return decode_source(source, sr=config.sr, input_sr=config.input_sr,
+                         max_duration=max_duration, truncated=config.truncated)
 
 
 _gc_frozen = False
@@ -74,7 +81,7 @@ def _clip_features(source, config: _Config, seed):
         for k, (_, func, params) in enumerate(config.augmentations):
             # one generator per augmentation: adding or removing a kind leaves the others' draws
             rng = np.random.default_rng([seed, k])
-            aug = apply_augmentation(func, params, y, config.sr, rng, source[-1])
+            aug = apply_augmentation(func, params, y, config.sr, rng, source.label)
             views.append(peak_normalize(fix_length(aug, y.size, config.pad_mode)))
         views = np.stack(views)
     feats = extract_features(views, config.features, config.params)

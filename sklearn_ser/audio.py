@@ -1,22 +1,22 @@
-"""Audio input and conditioning: decode, downmix, resample, normalise, trim, fix length.
+"""Audio conditioning: normalise, trim silence, fix length (decoding lives in :mod:`.decode`).
 
 Every function here is pure (no hidden state, no randomness). Errors always name the
 offending file (or input row) and the reason, because a corpus of thousands of clips is
-unusable if a single bad file stops the run without saying which one.
+unusable if a single bad file stops the run without saying which one. The decoding names
+(:func:`load_audio`, :func:`check_waveform`, ...) are re-exported here, their public home
+since the first release.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
-import soundfile as sf
-import soxr
 from numpy.lib.stride_tricks import sliding_window_view
+
+from .decode import AudioInputError, check_waveform, load_audio, resample, to_mono
 
 __all__ = [
     "AudioInputError",
+    "check_waveform",
     "condition",
     "fix_length",
     "load_audio",
@@ -25,104 +25,6 @@ __all__ = [
     "to_mono",
     "trim_silence",
 ]
-
-
-class AudioInputError(ValueError):
-    """Raised when an audio input cannot be used; the message names the input and the reason."""
-
-
-def _describe(source) -> str:
-    return f"'{os.fspath(source)}'" if isinstance(source, (str, os.PathLike)) else str(source)
-
-
-def to_mono(y: np.ndarray) -> np.ndarray:
-    """Downmix a ``(n_samples,)`` or ``(n_samples, n_channels)`` array to mono by averaging."""
-    y = np.asarray(y)
-    return y.mean(axis=1) if y.ndim == 2 else y
-
-
-def resample(y: np.ndarray, orig_sr: float, target_sr: float) -> np.ndarray:
-    """Resample ``y`` from ``orig_sr`` to ``target_sr`` with soxr (high quality).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_ser.audio import resample
-    >>> resample(np.zeros(22050, dtype=np.float32), 22050, 16000).shape
-    (16000,)
-    """
-    if orig_sr == target_sr:
-        return np.asarray(y, dtype=np.float32)
-    out = soxr.resample(np.asarray(y, dtype=np.float32), orig_sr, target_sr, quality="HQ")
-    return np.asarray(out, dtype=np.float32)
-
-
-def load_audio(path, sr: int) -> np.ndarray:
-    """Decode an audio file to a mono float32 waveform at ``sr`` Hz.
-
-    Any format soundfile (libsndfile) decodes is accepted: WAV, FLAC, OGG/Vorbis, MP3, ...
-
-    Parameters
-    ----------
-    path : str or path-like
-        Audio file.
-    sr : int
-        Target sample rate.
-
-    Returns
-    -------
-    y : ndarray of shape (n_samples,), float32
-
-    Raises
-    ------
-    FileNotFoundError
-        If the file does not exist.
-    AudioInputError
-        If the file cannot be decoded, holds no samples, or holds NaN/inf samples.
-
-    Examples
-    --------
-    >>> import numpy as np, soundfile as sf, tempfile, os
-    >>> from sklearn_ser.audio import load_audio
-    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
-    >>> sf.write(path, np.sin(np.linspace(0, 100, 8000)), 8000)
-    >>> load_audio(path, sr=16000).shape
-    (16000,)
-    """
-    path = Path(os.fspath(path))
-    if not path.exists():
-        raise FileNotFoundError(f"Audio file '{path}' does not exist.")
-    if path.is_dir():
-        raise AudioInputError(f"Audio file '{path}' is a directory, not an audio file.")
-    try:
-        data, file_sr = sf.read(path, dtype="float32", always_2d=True)
-    except Exception as exc:  # libsndfile raises several types; the reason is in the message
-        raise AudioInputError(f"Audio file '{path}' cannot be decoded: {exc}") from exc
-    if data.shape[0] == 0:
-        raise AudioInputError(f"Audio file '{path}' is empty: it holds no audio samples.")
-    y = to_mono(data)
-    if not np.all(np.isfinite(y)):
-        raise AudioInputError(f"Audio file '{path}' holds NaN or infinite samples.")
-    return resample(y, file_sr, sr)
-
-
-def check_waveform(y, source="waveform") -> np.ndarray:
-    """Validate an in-memory waveform: 1-D (or 2-D samples x channels), non-empty, finite."""
-    try:
-        y = np.asarray(y, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise AudioInputError(f"{_describe(source)} is not a numeric waveform: {exc}") from exc
-    if y.ndim == 2:
-        y = to_mono(y)
-    if y.ndim != 1:
-        raise AudioInputError(
-            f"{_describe(source)} must be a 1-D waveform, got an array of shape {y.shape}."
-        )
-    if y.size == 0:
-        raise AudioInputError(f"{_describe(source)} is empty: it holds no audio samples.")
-    if not np.all(np.isfinite(y)):
-        raise AudioInputError(f"{_describe(source)} holds NaN or infinite samples.")
-    return y
 
 
 def peak_normalize(y: np.ndarray) -> np.ndarray:

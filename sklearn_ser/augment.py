@@ -19,7 +19,8 @@ from numbers import Real
 import numpy as np
 import scipy.fft
 
-from .audio import check_waveform, fix_length, load_audio, resample
+from .audio import fix_length
+from .decode import check_waveform, load_audio, resample
 from .features import hann_window, stft
 
 __all__ = [

@@ -112,7 +112,7 @@ def test_memory_caches_per_clip_and_sees_file_changes(wav_dir, tmp_path, monkeyp
     real = mod._clip_features
 
     def counting(source, config, seed):
-        calls.append(source[1])
+        calls.append(source.value)
         return real(source, config, seed)
 
     counting.__module__ = real.__module__
