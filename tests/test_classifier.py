@@ -248,6 +248,81 @@ def test_views_unrolled_after_a_clip_level_stratified_split():
     assert {v for _, v in val} == {0} and n_val_rows == 2
 
 
+def _views_data(n_clips=12, n_views=4):
+    y = np.repeat(["a", "b"], n_clips // 2)
+    X = np.zeros((n_clips, n_views, 4, 3), dtype=np.float32)
+    X[:, :, :, 0] = np.arange(n_clips)[:, None, None]  # clip id in feature 0
+    X[:, :, :, 1] = np.arange(n_views)[None, :, None]  # view index in feature 1
+    X[:, :, :, 2] = np.random.default_rng(0).normal(size=(n_clips, n_views, 4))
+    return X, y
+
+
+def _rows_per_epoch(views_per_epoch, random_state=0, epochs=3, batch_size=5):
+    X, y = _views_data()
+    log = {"train": [], "eval": []}
+    clf = SERClassifier(arch=_recording_arch(log), epochs=epochs, batch_size=batch_size,
+                        random_state=random_state, views_per_epoch=views_per_epoch,
+                        validation_fraction=None, clip_centering=False,
+                        compile__run_eagerly=True).fit(X, y)
+    # undo the standardisation batch by batch, then cut the stream into epochs
+    n_batches = len(log["train"]) // epochs
+    assert n_batches * epochs == len(log["train"]) > 0
+    epochs_rows = [sorted(r for batch in log["train"][e * n_batches:(e + 1) * n_batches]
+                          for r in _clip_rows(batch, clf.model_))
+                   for e in range(epochs)]
+    return clf, epochs_rows
+
+
+def _clip_rows(batch, model):
+    """(clip id, view) of every row of one batch, duplicates kept."""
+    norm = model.get_layer("standardize")
+    mean, std = np.ravel(norm.mean), np.sqrt(np.ravel(norm.variance))
+    rows = batch[:, 0, :2] * std[:2] + mean[:2]
+    return [(round(float(c)), round(float(v))) for c, v in rows]
+
+
+def test_views_per_epoch_draws_k_distinct_views_of_every_clip_each_epoch():
+    clf, epochs = _rows_per_epoch(views_per_epoch=2)
+    n_clips, n_views = 12, 4
+    assert clf.n_views_ == n_views
+    for rows in epochs:
+        # an epoch is a pass over clips: every clip twice, with two different views
+        assert len(rows) == n_clips * 2
+        by_clip = {}
+        for clip, view in rows:
+            by_clip.setdefault(clip, []).append(view)
+        assert sorted(by_clip) == list(range(n_clips))
+        assert all(len(set(v)) == 2 and set(v) <= set(range(n_views))
+                   for v in by_clip.values())
+    assert len({tuple(rows) for rows in epochs}) > 1  # drawn anew each epoch
+    # the cosine schedule plans the steps that are taken: 24 rows / batch 5 = 5 per epoch
+    assert clf.model_.optimizer._learning_rate.decay_steps == 3 * 5
+    # the draws follow random_state
+    assert _rows_per_epoch(views_per_epoch=2)[1] == epochs
+    assert _rows_per_epoch(views_per_epoch=2, random_state=1)[1] != epochs
+
+
+def test_views_per_epoch_none_or_more_than_there_are_trains_on_every_view():
+    every = {(c, v) for c in range(12) for v in range(4)}
+    for views in (None, 4, 10):
+        _, epochs = _rows_per_epoch(views_per_epoch=views, epochs=1)
+        assert sorted(epochs[0]) == sorted(every)
+
+
+def test_views_per_epoch_keeps_the_clip_level_validation_split():
+    X, y = _views_data(n_clips=20)
+    log = {"train": [], "eval": []}
+    clf = SERClassifier(arch=_recording_arch(log), epochs=1, batch_size=8, random_state=0,
+                        views_per_epoch=1, validation_fraction=0.2, clip_centering=False,
+                        compile__run_eagerly=True).fit(X, y)
+    train, _ = _clip_ids(log["train"], clf.model_)
+    val, _ = _clip_ids(log["eval"], clf.model_)
+    train_clips, val_clips = {c for c, _ in train}, {c for c, _ in val}
+    assert len(val_clips) == 4 and not train_clips & val_clips
+    assert train_clips | val_clips == set(range(20))
+    assert {v for _, v in val} == {0}  # validation is judged on the clean view
+
+
 def test_history_early_stopping_and_final_metrics():
     X, y = make_sequences(seed=1)
     y = np.random.default_rng(0).permutation(y)  # nothing to learn: validation loss stalls

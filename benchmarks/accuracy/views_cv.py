@@ -1,0 +1,114 @@
+"""Choose ``views_per_epoch`` and ``epochs`` of SERClassifier on held-out *training* speakers.
+
+Research script for issue 13. For each corpus the speakers of the training part of outer fold 0
+(``GroupKFold(5)`` by speaker, the folds the benchmark reports) are split once more by speaker
+(``GroupShuffleSplit``, a fifth held out); candidates train on the inner training speakers and
+are scored on the held-out ones. The outer test speakers are never looked at here.
+
+Features are those of the library's defaults: ``AudioFeatureTransformer(augment=<the five
+augmentations>, random_state=0).fit_transform`` on every clip once (view 0 clean), cached as
+``.npy`` under ``$SER_ACC_CACHE`` (default /tmp/ser_acc). Validation uses view 0, as a Pipeline
+does.
+
+    python benchmarks/accuracy/views_cv.py --corpus emodb --candidates all:25 1:25 1:40 2:25
+    python benchmarks/accuracy/views_cv.py --corpus crema_d --candidates all:25 1:25 1:40 2:25
+
+Each run appends one JSON line per candidate to ``views_results.jsonl`` next to this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit
+
+from sklearn_ser import AudioFeatureTransformer, SERClassifier
+
+AUGMENT = ("noise", "stretch_pitch", "shift", "echo", "reverb")
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+# label and speaker from the file name (the corpus loaders give the same; reading the names
+# here keeps this script independent of the loaders' own tests)
+CORPORA = {
+    "emodb": ("emodb/wav/*.wav", lambda n: n[5], lambda n: n[:2]),
+    "crema_d": ("crema_d/AudioOpus/*.opus", lambda n: n.split("_")[2], lambda n: n[:4]),
+}
+CACHE = Path(os.environ.get("SER_ACC_CACHE", "/tmp/ser_acc"))
+RESULTS = Path(__file__).with_name("views_results.jsonl")
+
+
+def features(corpus, n_jobs):
+    """(X views, y, groups) of a corpus with the library's default features, cached."""
+    pattern, label, speaker = CORPORA[corpus]
+    paths = sorted(str(p) for p in SHARED.glob(pattern))
+    names = [os.path.basename(p) for p in paths]
+    y = np.array([label(n) for n in names])
+    groups = np.array([speaker(n) for n in names])
+    path = CACHE / f"views_{corpus}_default.npy"
+    if path.exists():
+        X = np.load(path, mmap_mode="r")
+        if X.shape[0] == len(y):
+            return X, y, groups
+    CACHE.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    aft = AudioFeatureTransformer(augment=AUGMENT, random_state=0, n_jobs=n_jobs)
+    X = aft.fit_transform(paths)
+    np.save(path, X)
+    print(f"extracted {X.shape} in {time.perf_counter() - start:.0f} s -> {path}", flush=True)
+    return np.load(path, mmap_mode="r"), y, groups
+
+
+def inner_split(y, groups):
+    """Inner training and validation clip indices inside outer fold 0's training speakers."""
+    outer_train, _ = next(GroupKFold(5).split(np.zeros(len(y)), y, groups))
+    splitter = GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=0)
+    tr, va = next(splitter.split(outer_train, y[outer_train], groups[outer_train]))
+    return outer_train[tr], outer_train[va]
+
+
+def parse_candidate(text):
+    views, _, epochs = text.partition(":")
+    return (None if views == "all" else int(views)), int(epochs)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", choices=sorted(CORPORA), required=True)
+    parser.add_argument("--candidates", nargs="+", default=["all:25", "1:25", "1:40", "2:25"],
+                        help="views_per_epoch:epochs pairs ('all' = every view)")
+    parser.add_argument("--n-jobs", type=int, default=2, help="feature extraction")
+    args = parser.parse_args()
+
+    X, y, groups = features(args.corpus, args.n_jobs)
+    train, val = inner_split(y, groups)
+    X_train = np.asarray(X[train])
+    X_val = np.asarray(X[val, 0])
+    print(f"{args.corpus}: inner train {train.size} clips ({np.unique(groups[train]).size} "
+          f"speakers), validation {val.size} clips ({np.unique(groups[val]).size} speakers); "
+          f"load {os.getloadavg()[0]:.1f}", flush=True)
+    print("| views_per_epoch | epochs | validation UAR | fit s |\n|---|---|---|---|", flush=True)
+    for text in args.candidates:
+        views, epochs = parse_candidate(text)
+        clf = SERClassifier(views_per_epoch=views, epochs=epochs, random_state=0)
+        start = time.perf_counter()
+        clf.fit(X_train, y[train])
+        fit_s = time.perf_counter() - start
+        uar = balanced_accuracy_score(y[val], clf.predict(X_val))
+        print(f"| {views or 'all'} | {epochs} | {uar:.3f} | {fit_s:.0f} |", flush=True)
+        record = {"corpus": args.corpus, "views_per_epoch": views, "epochs": epochs,
+                  "val_uar": uar, "fit_s": fit_s, "n_train": int(train.size),
+                  "load": os.getloadavg()[0],
+                  "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+        with RESULTS.open("a") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+
+if __name__ == "__main__":
+    main()
