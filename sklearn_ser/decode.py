@@ -85,7 +85,7 @@ def _check_samples(y: np.ndarray, desc: str) -> None:
         raise AudioInputError(f"{desc} holds NaN or infinite samples.")
     if y.size and y.dtype.itemsize > 4:
         peak = float(np.max(np.abs(y)))
-        if peak > np.finfo(np.float32).max:
+        if peak > float(np.finfo(np.float32).max):
             raise AudioInputError(
                 f"{desc} holds finite samples too large for float32 (largest magnitude "
                 f"{peak:.3g}); scale the waveform to [-1, 1]."
@@ -231,7 +231,7 @@ def _check_header(path: str, desc: str, f: sf.SoundFile, truncated: str) -> Audi
     sizes = _riff_data_sizes(path)
     if sizes is not None and sizes[0] > sizes[1]:
         _truncated(desc, f"its header declares {sizes[0]} bytes of audio but the file holds "
-                   f"{max(sizes[1], 0)} ({f.frames} frames, {f.frames / f.samplerate:.3f} s)",
+                   f"{max(sizes[1], 0)} ({f.frames} frames, {f.frames / f.samplerate:.4g} s)",
                    truncated)
     return AudioInfo(f.samplerate, f.channels, f.frames, f.format, f.subtype)
 
