@@ -406,7 +406,8 @@ def test_mismatching_and_foreign_files_are_reported_not_dropped_silently(tmp_pat
         "Actor_01/notes.wav",  # not a RAVDESS name
         "Actor_01/03-01-09-01-01-01-01.wav",  # emotion code 09 does not exist
         "Actor_02/03-01-05-01-01-01-03.wav",  # actor 03 inside Actor_02/
-        "Actor_01/03-01-05-01-01-01-01.mp3",  # another format
+        "Actor_01/03-01-05-01-01-01-01.mp3",  # the same clip in a lossy format
+        "Actor_01/03-01-05-01-01-01-02.m4a",  # a format soundfile does not decode
         "Actor_01/readme.txt",  # not audio: ignored
         ".hidden/03-01-05-01-01-01-05.wav",  # hidden folders are archive metadata
         "__MACOSX/Actor_01/._03-01-05-01-01-01-01.wav",
@@ -418,10 +419,12 @@ def test_mismatching_and_foreign_files_are_reported_not_dropped_silently(tmp_pat
     assert "notes.wav" in messages and "RAVDESS pattern" in messages
     assert "emotion code 09 is not 01-08" in messages
     assert "actor 03 in folder Actor_02" in messages
-    assert "not a WAV file (.mp3)" in messages
+    assert "duplicate clip" in messages  # the WAV copy is kept, whatever the sorting
+    assert "audio format .m4a is not decodable by the installed soundfile" in messages
     assert "readme" not in messages and "MACOSX" not in messages and "hidden" not in messages
     assert sorted(Path(p).name for p in data.skipped["path"]) == [
         "03-01-05-01-01-01-01.mp3",
+        "03-01-05-01-01-01-02.m4a",
         "03-01-05-01-01-01-03.wav",
         "03-01-09-01-01-01-01.wav",
         "notes.wav",
@@ -444,7 +447,7 @@ def test_unreadable_folder_is_reported(tmp_path):
 
 def test_listing_errors_are_reported(tmp_path, monkeypatch):
     # Same situation as above, simulated so that it also runs as root.
-    import sklearn_ser.datasets._base as base
+    import sklearn_ser.datasets._scan as scan
 
     touch(tmp_path, "03a01Fa.wav")
     real_walk = os.walk
@@ -453,7 +456,7 @@ def test_listing_errors_are_reported(tmp_path, monkeypatch):
         onerror(PermissionError(13, "Permission denied", str(tmp_path / "locked")))
         yield from real_walk(top, onerror=onerror, followlinks=followlinks)
 
-    monkeypatch.setattr(base.os, "walk", walk)
+    monkeypatch.setattr(scan.os, "walk", walk)
     with pytest.warns(CorpusFileWarning, match=r"folder could not be read.*locked \(Permission"):
         data = load_emodb(tmp_path)
     assert len(data.frame) == 1 and data.skipped["reason"].tolist() == ["folder could not be read"]

@@ -3,6 +3,7 @@ mismatch, interrupted transfer, malicious members, unexpected content, and clean
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import http.server
 import io
@@ -20,7 +21,9 @@ from sklearn_ser.datasets import (
     DATA_HOME_ENV,
     DownloadError,
     UnsafeArchiveError,
+    _extract,
     _fetch,
+    _registry,
     fetch_crema_d,
     fetch_emodb,
     fetch_ravdess,
@@ -116,18 +119,17 @@ def _no_proxy(monkeypatch):
 
 
 def register(monkeypatch, key, url, known_hash, clips=None, speakers=None, **kwargs):
-    """Point the pinned archive ``key`` at the local server for this test only."""
-    pinned = _fetch._ARCHIVES[key]
-    archive = _fetch.RemoteArchive(
+    """Point the registry's archive of corpus ``key`` at the local server for this test only."""
+    entry = _registry.get_corpus(key)
+    archive = dataclasses.replace(
+        entry.archive,
         url=url,
-        filename=pinned.filename,
-        folder=pinned.folder,
         known_hash=known_hash,
         expected_clips=clips,
         expected_speakers=speakers,
         **kwargs,
     )
-    monkeypatch.setitem(_fetch._ARCHIVES, key, archive)
+    monkeypatch.setitem(_registry._BY_NAME, key, dataclasses.replace(entry, archive=archive))
     return archive
 
 
@@ -298,14 +300,13 @@ def test_other_public_fetchers(server, monkeypatch, tmp_path, fetch, key, entrie
 
 def test_pinned_registry():
     for key in ("ravdess_speech", "ravdess_song"):
-        archive = _fetch._ARCHIVES[key]
+        archive = _registry.get_corpus(key).archive
         assert archive.url.startswith("https://zenodo.org/records/1188976/files/")
         algorithm, digest = archive.known_hash.split(":")
         assert algorithm == "sha256" and len(digest) == 64 and int(digest, 16) >= 0
-    assert _fetch._ARCHIVES["ravdess_speech"].expected_clips == 1440
-    assert _fetch._ARCHIVES["ravdess_song"].expected_clips == 1012
-    assert _fetch._ARCHIVES["emodb"].expected_clips == 535
-    assert _fetch._ARCHIVES["tess"].expected_clips == 2800
+    counts = {"ravdess_speech": 1440, "ravdess_song": 1012, "emodb": 535, "tess": 2800}
+    for key, clips in counts.items():
+        assert _registry.get_corpus(key).archive.expected_clips == clips
     with pytest.raises(ValueError, match="subset must be 'speech' or 'song'"):
         fetch_ravdess(subset="all")
 
@@ -329,7 +330,7 @@ def test_safe_extract_refuses_escaping_paths(tmp_path, name, reason):
     target = tmp_path / "out"
     target.mkdir()
     with pytest.raises(UnsafeArchiveError, match=reason):
-        _fetch.safe_extract_zip(archive, target)
+        _extract.safe_extract_zip(archive, target)
     assert list(target.iterdir()) == []  # checked before anything is written
 
 
@@ -339,7 +340,7 @@ def test_safe_extract_refuses_symlinks(tmp_path):
     target = tmp_path / "out"
     target.mkdir()
     with pytest.raises(UnsafeArchiveError, match="symbolic link"):
-        _fetch.safe_extract_zip(archive, target)
+        _extract.safe_extract_zip(archive, target)
     assert list(target.iterdir()) == []
 
 
@@ -348,7 +349,7 @@ def test_safe_extract_writes_regular_members(tmp_path):
     archive.write_bytes(make_zip({"a/b/c.wav": b"1", "d.wav": b"2"}))
     out = tmp_path / "out"
     out.mkdir()
-    written = _fetch.safe_extract_zip(archive, out)
+    written = _extract.safe_extract_zip(archive, out)
     assert sorted(p.relative_to(out.resolve()).as_posix() for p in written) == [
         "a/b/c.wav",
         "d.wav",

@@ -1,4 +1,4 @@
-"""CREMA-D: Crowd-sourced Emotional Multimodal Actors Dataset (the AudioWAV clips)."""
+"""CREMA-D: Crowd-sourced Emotional Multimodal Actors Dataset (the audio clips)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from pathlib import Path
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ._base import CorpusFileWarning, _Skip, build_bunch, check_root, scan
-from ._fetch import manual_folder
+from ._base import CorpusFileWarning
+from ._bunch import index_corpus
+from ._docs import corpus_doc
+from ._fetch import fetch_corpus
+from ._scan import _Index, _Skip
 
 __all__ = ["CREMA_D_BROKEN_CLIPS", "fetch_crema_d", "load_crema_d"]
 
@@ -59,29 +62,30 @@ _DEMOGRAPHICS_FILE = "VideoDemographics.csv"
 _DEMOGRAPHICS_COLUMNS = ("ActorID", "Age", "Sex", "Race", "Ethnicity")
 
 _DESCR = """\
-CREMA-D (Crowd-sourced Emotional Multimodal Actors Dataset), AudioWAV clips.
+CREMA-D (Crowd-sourced Emotional Multimodal Actors Dataset), audio clips.
 
 7,442 clips from 91 actors (48 male, 43 female, aged 20 to 74, of various races and
 ethnicities) speaking 12 sentences with six emotions (anger, disgust, fear, happy, neutral,
-sad) at four levels (low, medium, high, unspecified). 16 kHz mono WAV. Emotion labels are the
-intended (acted) emotion from the file name, not the crowd-sourced ratings.
+sad) at four levels (low, medium, high, unspecified). 16 kHz mono WAV (AudioWAV/) and MP3
+(AudioMP3/) in the release; copies in any format soundfile decodes (e.g. AudioOpus/) load the
+same. Emotion labels are the intended (acted) emotion from the file name, not the
+crowd-sourced ratings.
 
 File names: actor_sentence_emotion_level.wav, e.g. 1001_DFA_ANG_XX.wav. Actor sex, age, race
-and ethnicity come from VideoDemographics.csv when it is present.
+and ethnicity come from VideoDemographics.csv when it is present."""
 
-Licence: Open Database License (ODbL 1.0); contents under the Database Contents License.
-Source: https://github.com/CheyneyComputerScience/CREMA-D (git-lfs).
-Citation: Cao H, Cooper DG, Keutmann MK, Gur RC, Nenkova A, Verma R (2014). CREMA-D:
-Crowd-sourced Emotional Multimodal Actors Dataset. IEEE Transactions on Affective Computing
-5(4): 377-390. doi:10.1109/TAFFC.2014.2336244"""
+
+# A full repository clone holds every clip in AudioWAV/, again in AudioMP3/ and as video in
+# VideoFlash/; transcoded copies use a folder per format (AudioOpus/ ...). One audio folder is
+# indexed, the least lossy one present, so that no clip is counted twice.
+_AUDIO_FOLDERS = ("audiowav", "audioflac", "audioopus", "audioogg", "audiomp3")
 
 
 def _audio_root(root: Path) -> Path:
-    # A full repository clone also holds AudioMP3/ and VideoFlash/ copies of every clip;
-    # the WAV files meant for computation are in AudioWAV/.
-    for child in ("AudioWAV", "audiowav"):
-        if (root / child).is_dir():
-            return root / child
+    children = {p.name.lower(): p for p in root.iterdir() if p.is_dir()}
+    for name in _AUDIO_FOLDERS:
+        if name in children:
+            return children[name]
     return root
 
 
@@ -150,31 +154,33 @@ def _parse(path: Path) -> dict:
     }
 
 
+@corpus_doc("crema_d")
 def load_crema_d(
     root, *, emotions=None, merge_calm=False, exclude_broken=True, demographics=None
 ) -> Bunch:
-    """Index the CREMA-D WAV clips found under ``root``.
+    """Index the CREMA-D clips found under ``root``.
 
-    ``root`` may be a clone of the CREMA-D repository (its ``AudioWAV/`` folder is used, so
-    the MP3 and video copies of the clips are not counted) or any folder holding the WAV
-    files (e.g. the ``AudioWAV`` folder itself or a mirror). Files are never decoded.
+    ``root`` may be a clone of the CREMA-D repository or a copy with one folder per audio
+    format: one of ``AudioWAV/``, ``AudioFLAC/``, ``AudioOpus/``, ``AudioOgg/``,
+    ``AudioMP3/`` is used, in this order of preference (any case), so the other copies of the
+    clips are not counted twice. It may also be any folder holding the clips (e.g. the
+    ``AudioWAV`` folder itself or a flat mirror), in any audio format soundfile decodes.
+    Files are never decoded.
 
     Parameters
     ----------
     root : str or os.PathLike
-        Repository clone or folder with ``1001_DFA_ANG_XX.wav``-style files (any depth).
-    emotions : list of str, default=None
-        Keep only clips with these harmonised emotions; None keeps all six.
-    merge_calm : bool, default=False
-        Map calm to neutral (CREMA-D has no calm clips; accepted so that every loader takes
-        the same options).
+        Repository clone or folder with ``1001_DFA_ANG_XX.wav``-style files (any depth, any
+        extension soundfile decodes: ``.wav``, ``.opus``, ``.mp3`` ...).
+    {{emotions}}
+    {{merge_calm}}
     exclude_broken : bool, default=True
         Exclude the clips listed in :data:`CREMA_D_BROKEN_CLIPS`, with a warning naming
         the ones found.
     demographics : str or os.PathLike, default=None
         Path of ``VideoDemographics.csv`` (actor sex, age, race, ethnicity). By default it
-        is looked for in ``root``, next to ``AudioWAV/`` and in the parent of ``root``; when
-        absent, gender is ``"unknown"``.
+        is looked for in ``root``, next to the audio folder and in the parent of ``root``;
+        when absent, gender is ``"unknown"``.
 
     Returns
     -------
@@ -185,14 +191,8 @@ def load_crema_d(
             ``gender``, ``corpus`` (``"crema_d"``), ``sentence`` (three-letter code),
             ``text``, ``intensity`` (low/medium/high/unspecified), ``age``, ``race``,
             ``ethnicity``.
-        X, y, groups : ndarray of str, shape (n_clips,)
-            Paths, harmonised emotions and speaker ids aligned with ``frame``.
-        target_names : ndarray of str
-            Sorted emotion names present.
-        skipped : pandas.DataFrame
-            Skipped files (``path``, ``reason``, ``detail``), including excluded broken clips.
-        DESCR : str
-            Description of the corpus and of what was loaded.
+        {{bunch_fields}}
+        The ``skipped`` table includes the excluded broken clips.
 
     Raises
     ------
@@ -203,15 +203,19 @@ def load_crema_d(
 
     Warns
     -----
-    CorpusFileWarning
-        For excluded broken clips, files not following the naming, duplicates, and actors
-        missing from the demographics file.
+    {{loader_warns}}
+        Excluded broken clips and actors missing from the demographics file are reported
+        the same way.
 
     Notes
     -----
-    A complete copy holds 7,442 clips from 91 actors; 7,438 remain after the default
-    exclusions. The misnamed ``1040_ITH_SAD_X.wav`` of older copies is read as
-    ``1040_ITH_SAD_XX``.
+    A complete copy holds 7,442 clips from 91 actors (angry, disgust, fear, happy, sad 1,271
+    each, neutral 1,087); 7,438 remain after the default exclusions. The misnamed
+    ``1040_ITH_SAD_X.wav`` of older copies is read as ``1040_ITH_SAD_XX``.
+
+    References
+    ----------
+    {{references}}
 
     Examples
     --------
@@ -222,19 +226,39 @@ def load_crema_d(
     """
     if not isinstance(exclude_broken, bool):
         raise TypeError(f"exclude_broken must be True or False, got {exclude_broken!r}.")
-    root = check_root(root, "CREMA-D")
-    audio_root = _audio_root(root)
     if demographics is not None:
         demographics = Path(demographics).expanduser()
         if not demographics.is_file():
             raise FileNotFoundError(
                 f"The CREMA-D demographics file '{demographics}' does not exist or is not a file."
             )
-    else:
-        demographics = _find_demographics(root, audio_root)
-    actors = _read_demographics(demographics) if demographics is not None else {}
+    found = {}
 
-    index = scan(audio_root, _parse)
+    def audio_folder(checked_root: Path) -> Path:
+        audio_root = _audio_root(checked_root)
+        found["demographics"] = demographics or _find_demographics(checked_root, audio_root)
+        return audio_root
+
+    def refine(index: _Index) -> None:
+        _exclude_and_describe(index, exclude_broken, found["demographics"])
+
+    return index_corpus(
+        "crema_d",
+        root,
+        _parse,
+        audio_folder=audio_folder,
+        refine=refine,
+        extra_columns=("sentence", "text", "intensity", "age", "race", "ethnicity"),
+        descr=_DESCR,
+        expected_name="1001_DFA_ANG_XX.wav",
+        emotions=emotions,
+        merge_calm=merge_calm,
+    )
+
+
+def _exclude_and_describe(index: _Index, exclude_broken: bool, demographics) -> None:
+    """Drop the known-broken clips (reported) and add the actors' demographics."""
+    actors = _read_demographics(demographics) if demographics is not None else {}
     kept = []
     unknown_actors = set()
     for record in index.records:
@@ -256,37 +280,11 @@ def load_crema_d(
             f"CREMA-D: actor(s) {sorted(unknown_actors)} are missing from '{demographics}'; "
             "their gender is 'unknown'.",
             CorpusFileWarning,
-            stacklevel=2,
+            stacklevel=5,
         )
-    return build_bunch(
-        index,
-        corpus="crema_d",
-        name="CREMA-D",
-        root=audio_root,
-        extra_columns=("sentence", "text", "intensity", "age", "race", "ethnicity"),
-        descr=_DESCR,
-        expected_name="1001_DFA_ANG_XX.wav",
-        emotions=emotions,
-        merge_calm=merge_calm,
-    )
 
 
-_HOW_TO_GET = """\
-CREMA-D is not in '{folder}', and it cannot be downloaded automatically: there is no single
-archive of it. Its 7,442 WAV files are stored with git-lfs in
-https://github.com/CheyneyComputerScience/CREMA-D (mirror:
-https://gitlab.com/cs-cooper-lab/crema-d-mirror); GitHub's "Download ZIP" only holds
-130-byte git-lfs pointers, not audio. To get the WAV files (about 600 MB) into that folder:
-
-    git lfs install
-    GIT_LFS_SKIP_SMUDGE=1 git clone https://github.com/CheyneyComputerScience/CREMA-D.git "{folder}"
-    cd "{folder}" && git lfs pull --include "AudioWAV/*"
-
-then call fetch_crema_d() again (or load_crema_d(path) for a copy elsewhere). The authors
-ask users to fill in the short form linked from the repository's README.
-"""
-
-
+@corpus_doc("crema_d")
 def fetch_crema_d(
     *,
     data_home=None,
@@ -305,35 +303,32 @@ def fetch_crema_d(
 
     Parameters
     ----------
-    data_home : str or os.PathLike, default=None
-        Data folder; see :func:`get_data_home`. The corpus is expected in its ``crema_d``
-        subfolder (a clone of the repository or any folder holding the WAV files).
-    download_if_missing : bool, default=True
-        Accepted for symmetry with the other fetchers; CREMA-D is never downloaded.
+    {{fetch_options}}
     emotions, merge_calm, exclude_broken
         Passed to :func:`load_crema_d`.
 
     Returns
     -------
-    data : Bunch
-        As returned by :func:`load_crema_d`.
+    {{fetch_returns}}
 
     Raises
     ------
-    FileNotFoundError
-        If ``<data_home>/crema_d`` is missing or empty; the message says how to fill it.
+    {{fetch_raises}}
+
+    References
+    ----------
+    {{references}}
 
     Examples
     --------
     >>> from sklearn_ser.datasets import fetch_crema_d
     >>> data = fetch_crema_d()  # doctest: +SKIP
     """
-    folder = manual_folder(
+    return fetch_corpus(
         "crema_d",
         data_home=data_home,
         download_if_missing=download_if_missing,
-        instructions=_HOW_TO_GET,
-    )
-    return load_crema_d(
-        folder, emotions=emotions, merge_calm=merge_calm, exclude_broken=exclude_broken
+        emotions=emotions,
+        merge_calm=merge_calm,
+        exclude_broken=exclude_broken,
     )

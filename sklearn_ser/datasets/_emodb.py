@@ -7,8 +7,10 @@ from pathlib import Path
 
 from sklearn.utils import Bunch
 
-from ._base import _Skip, build_bunch, check_root, scan
-from ._fetch import fetch_archive
+from ._bunch import index_corpus
+from ._docs import corpus_doc
+from ._fetch import fetch_corpus
+from ._scan import _Skip
 
 __all__ = ["fetch_emodb", "load_emodb"]
 
@@ -57,15 +59,10 @@ Ten professional actors (5 female, 5 male; speakers 03 08 09 10 11 12 13 14 15 1
 everyday German sentences with seven emotions. The 535 clips kept in the public release are
 those recognised by at least 80 % and judged natural by more than 60 % of the listeners:
 anger 127, boredom 81, neutral 79, happiness 71, fear 69, sadness 62, disgust 46.
-16 kHz mono WAV.
+16 kHz mono WAV in the release (any audio format soundfile decodes is read).
 
 File names: speaker, sentence, emotion letter, version, e.g. 03a01Fa.wav. Emotion letters:
-W anger, L boredom, E disgust, A fear, F happiness, T sadness, N neutral.
-
-Licence: free of charge for research use. Source: http://emodb.bilderbar.info/
-(download: http://emodb.bilderbar.info/download/download.zip).
-Citation: Burkhardt F, Paeschke A, Rolfes M, Sendlmeier WF, Weiss B (2005). A database of
-German emotional speech. Proc. Interspeech 2005, 1517-1520."""
+W anger, L boredom, E disgust, A fear, F happiness, T sadness, N neutral."""
 
 
 def _parse(path: Path) -> dict:
@@ -96,21 +93,20 @@ def _parse(path: Path) -> dict:
     }
 
 
+@corpus_doc("emodb")
 def load_emodb(root, *, emotions=None, merge_calm=False) -> Bunch:
     """Index the EmoDB clips found under ``root``.
 
     ``root`` may be the extracted ``download.zip`` (clips in ``wav/``) or any folder holding
-    the WAV files. Files are never decoded.
+    the clips, in any audio format soundfile decodes (WAV, FLAC, Ogg/Opus, MP3 ...). Files are
+    never decoded.
 
     Parameters
     ----------
     root : str or os.PathLike
-        Folder holding the EmoDB WAV files (any depth).
-    emotions : list of str, default=None
-        Keep only clips with these harmonised emotions; None keeps all seven.
-    merge_calm : bool, default=False
-        Map calm to neutral (EmoDB has no calm clips; accepted so that every loader takes the
-        same options).
+        Folder holding the EmoDB audio files (any depth).
+    {{emotions}}
+    {{merge_calm}}
 
     Returns
     -------
@@ -120,14 +116,7 @@ def load_emodb(root, *, emotions=None, merge_calm=False) -> Bunch:
             letter ``W L E A F T N``), ``speaker`` (``"emodb_03"`` ...), ``gender``,
             ``corpus`` (``"emodb"``), ``sentence`` (``a01`` ... ``b10``), ``text``,
             ``version`` (a, b, ...), ``age``.
-        X, y, groups : ndarray of str, shape (n_clips,)
-            Paths, harmonised emotions and speaker ids aligned with ``frame``.
-        target_names : ndarray of str
-            Sorted emotion names present.
-        skipped : pandas.DataFrame
-            Skipped files (``path``, ``reason``, ``detail``).
-        DESCR : str
-            Description of the corpus and of what was loaded.
+        {{bunch_fields}}
 
     Raises
     ------
@@ -136,13 +125,16 @@ def load_emodb(root, *, emotions=None, merge_calm=False) -> Bunch:
 
     Warns
     -----
-    CorpusFileWarning
-        For audio files not following the naming and for duplicated clips.
+    {{loader_warns}}
 
     Notes
     -----
     A complete copy holds 535 clips from 10 speakers: angry 127, boredom 81, neutral 79,
     happy 71, fear 69, sad 62, disgust 46.
+
+    References
+    ----------
+    {{references}}
 
     Examples
     --------
@@ -151,12 +143,10 @@ def load_emodb(root, *, emotions=None, merge_calm=False) -> Bunch:
     >>> data.frame["emotion"].value_counts().to_dict()  # doctest: +SKIP
     {'angry': 127, 'boredom': 81, 'neutral': 79, 'happy': 71, 'fear': 69, 'sad': 62, 'disgust': 46}
     """
-    root = check_root(root, "EmoDB")
-    return build_bunch(
-        scan(root, _parse),
-        corpus="emodb",
-        name="EmoDB",
-        root=root,
+    return index_corpus(
+        "emodb",
+        root,
+        _parse,
         extra_columns=("sentence", "text", "version", "age"),
         descr=_DESCR,
         expected_name="03a01Fa.wav",
@@ -165,6 +155,7 @@ def load_emodb(root, *, emotions=None, merge_calm=False) -> Bunch:
     )
 
 
+@corpus_doc("emodb")
 def fetch_emodb(
     *, data_home=None, download_if_missing=True, emotions=None, merge_calm=False
 ) -> Bunch:
@@ -176,33 +167,28 @@ def fetch_emodb(
 
     Parameters
     ----------
-    data_home : str or os.PathLike, default=None
-        Download folder; see :func:`get_data_home`.
-    download_if_missing : bool, default=True
-        If False, raise :class:`FileNotFoundError` instead of downloading.
-    emotions : list of str, default=None
-        Passed to :func:`load_emodb`.
-    merge_calm : bool, default=False
+    {{fetch_options}}
+    emotions, merge_calm
         Passed to :func:`load_emodb`.
 
     Returns
     -------
-    data : Bunch
-        As returned by :func:`load_emodb`.
+    {{fetch_returns}}
 
     Raises
     ------
-    DownloadError
-        If the download fails, is cut short, is not a valid zip or does not hold the 535
-        clips. Nothing partial is left behind; calling again restarts cleanly.
-    FileNotFoundError
-        If the corpus is missing and ``download_if_missing=False``.
+    {{fetch_raises}}
 
     Notes
     -----
-    The authors publish no checksum and the archive is served over plain HTTP, so no
-    SHA-256 is pinned: integrity rests on the zip's per-file CRC-32 and on the exact
-    clip and speaker counts. EmoDB is free for research use; cite Burkhardt et al. (2005).
+    The authors publish no checksum, and their host serves plain HTTP only (it offers no
+    TLS), so no SHA-256 is pinned: integrity rests on the zip's per-file CRC-32 and on the
+    exact clip and speaker counts. Only the WAV files and the release's label files are
+    published.
+
+    References
+    ----------
+    {{references}}
 
     Examples
     --------
@@ -211,11 +197,10 @@ def fetch_emodb(
     >>> len(data.frame)  # doctest: +SKIP
     535
     """
-    folder = fetch_archive(
+    return fetch_corpus(
         "emodb",
         data_home=data_home,
         download_if_missing=download_if_missing,
-        loader=load_emodb,
-        corpus="EmoDB",
+        emotions=emotions,
+        merge_calm=merge_calm,
     )
-    return load_emodb(folder, emotions=emotions, merge_calm=merge_calm)

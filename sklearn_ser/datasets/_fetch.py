@@ -1,16 +1,20 @@
-"""Download helpers: data home, pinned archive registry, verified download, safe extraction.
+"""Download helpers: data home, verified download, safe and atomic publication of a corpus.
 
 How a corpus gets onto disk, and why it cannot end up half there:
 
-1. The archive is downloaded by :mod:`pooch` into ``<data_home>/_archives/``. Pooch streams into
-   a temporary file and moves it into place only once the transfer completed and the checksum
-   matched, so an interrupted transfer or a checksum mismatch leaves nothing behind.
-2. Every archive member is checked *before* anything is written: absolute paths, ``..``
-   components and symbolic links are refused (:class:`UnsafeArchiveError`).
+1. The archive named by the corpus' registry entry is downloaded by :mod:`pooch` into
+   ``<data_home>/_archives/``. Pooch streams into a temporary file and moves it into place only
+   once the transfer completed and the pinned SHA-256 matched, so an interrupted transfer or a
+   checksum mismatch leaves nothing behind.
+2. Every archive member is checked *before* anything is written (:mod:`._extract`): paths that
+   escape the folder, links, and archives beyond their size or compression-ratio bound are
+   refused (:class:`UnsafeArchiveError`). Only audio files and the archive's own label files
+   are extracted.
 3. The archive is extracted into a hidden temporary folder next to the target
    (``<data_home>/.<folder>.partial-XXXX``), the extracted clips are counted with the
-   corpus loader, a completion marker is written, and only then is the folder renamed to
-   ``<data_home>/<folder>`` in a single atomic step.
+   corpus loader, files that are not clips of the corpus are removed (and listed in the
+   completion marker and a warning), the marker is written, and only then is the folder renamed
+   to ``<data_home>/<folder>`` in a single atomic step.
 
 A target folder is therefore either complete (it holds the marker) or absent. Re-running after
 any failure starts cleanly: leftovers of a killed process are removed first, and a verified
@@ -19,113 +23,38 @@ archive already in ``_archives/`` is reused instead of downloaded again.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
-import re
 import shutil
-import stat
 import sys
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pooch
 
-__all__ = ["DATA_HOME_ENV", "DownloadError", "UnsafeArchiveError", "get_data_home"]
+from ._base import AUDIO_EXTENSIONS, CorpusFileWarning
+from ._extract import DownloadError, UnsafeArchiveError, safe_extract_zip
+from ._registry import Corpus, RemoteArchive, get_corpus
+
+__all__ = [
+    "DATA_HOME_ENV",
+    "DownloadError",
+    "RemoteArchive",
+    "UnsafeArchiveError",
+    "fetch_corpus",
+    "get_data_home",
+    "safe_extract_zip",
+]
 
 #: Environment variable naming the default download folder (see :func:`get_data_home`).
 DATA_HOME_ENV = "SKLEARN_SER_DATA"
 
 _MARKER = ".sklearn_ser_complete.json"
 _ARCHIVE_DIR = "_archives"
-
-
-class DownloadError(OSError):
-    """A corpus download failed, did not match its checksum or held unexpected content."""
-
-
-class UnsafeArchiveError(DownloadError):
-    """An archive member would be written outside the target folder (or is a link)."""
-
-
-@dataclass(frozen=True)
-class RemoteArchive:
-    """A pinned corpus archive.
-
-    Attributes
-    ----------
-    url : str
-        Where to download it.
-    filename : str
-        File name of the archive in ``<data_home>/_archives/``.
-    folder : str
-        Folder of ``data_home`` the archive is extracted into.
-    known_hash : str or None
-        ``"sha256:<hex>"`` (or ``"md5:<hex>"``) checked by pooch. None only where no verified
-        checksum is available; the content checks below are then the only guard.
-    expected_clips, expected_speakers : int or None
-        What the corpus loader must find in the extracted archive (None: not checked).
-    """
-
-    url: str
-    filename: str
-    folder: str
-    known_hash: str | None
-    expected_clips: int | None = None
-    expected_speakers: int | None = None
-
-
-# The pinned archives. Tests substitute entries to point at a local server; nothing else
-# should change this mapping at run time.
-#
-# RAVDESS: Zenodo publishes the MD5 of each file (speech bc696df654c87fed845eb13823edef8a,
-# 208,468,073 bytes; song 5411230427d67a21e18aa4d466e6d1b9, 225,505,317 bytes). The SHA-256
-# values pinned here were not computed by us (no network access while writing this); they come
-# from independent public records of the same archives whose MD5 and byte size match Zenodo's.
-# EmoDB and TESS publish no checksum and no SHA-256 could be verified: their download is
-# checked by the exact clip and speaker counts instead (and by the zip's per-member CRC-32).
-# The TESS archive is assembled on the fly by the Dataverse "download all files" API, so its
-# bytes (and any checksum of them) are not stable anyway.
-_ARCHIVES: dict[str, RemoteArchive] = {
-    "ravdess_speech": RemoteArchive(
-        url="https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1",
-        filename="Audio_Speech_Actors_01-24.zip",
-        folder="ravdess_speech",
-        known_hash="sha256:5d208e01632cc3e5242106fa2af3273e6dc5239fb8143131979ac74c4aa40657",
-        expected_clips=1440,
-        expected_speakers=24,
-    ),
-    "ravdess_song": RemoteArchive(
-        url="https://zenodo.org/records/1188976/files/Audio_Song_Actors_01-24.zip?download=1",
-        filename="Audio_Song_Actors_01-24.zip",
-        folder="ravdess_song",
-        known_hash="sha256:89f3df66cc67ebb70c8af6f72f3f359bee497f6f763a9d863b6477619716d428",
-        expected_clips=1012,
-        expected_speakers=23,
-    ),
-    "emodb": RemoteArchive(
-        url="http://emodb.bilderbar.info/download/download.zip",
-        filename="emodb_download.zip",
-        folder="emodb",
-        known_hash=None,
-        expected_clips=535,
-        expected_speakers=10,
-    ),
-    "tess": RemoteArchive(
-        url=(
-            "https://borealisdata.ca/api/access/dataset/:persistentId/"
-            "?persistentId=doi:10.5683/SP2/E8H2MF"
-        ),
-        filename="tess_dataverse.zip",
-        folder="tess",
-        known_hash=None,
-        expected_clips=2800,
-        expected_speakers=2,
-    ),
-}
+_MAX_LISTED = 20
 
 
 def get_data_home(data_home=None) -> str:
@@ -167,41 +96,48 @@ def get_data_home(data_home=None) -> str:
     return str(path)
 
 
-def fetch_archive(
-    key: str,
-    *,
-    data_home=None,
-    download_if_missing: bool = True,
-    loader: Callable[[Path], object],
-    corpus: str,
-) -> Path:
-    """Return the folder of the complete corpus ``key``, downloading it if needed.
+def fetch_corpus(name: str, *, data_home=None, download_if_missing=True, **load_options):
+    """The one implementation behind every ``fetch_*``: folder of corpus ``name``, then load it.
 
-    ``loader(folder)`` must return a corpus Bunch; it is used to check the extracted content
-    against ``expected_clips`` and ``expected_speakers`` before the folder is published.
+    A corpus with a pinned archive in the registry is downloaded once (see the module
+    docstring); one without (CREMA-D, SAVEE) is expected in ``<data_home>/<name>`` and its
+    absence raises :class:`FileNotFoundError` with the entry's ``how_to_get`` instructions.
+    ``load_options`` go to the loader, after the entry's own options (``subset=``).
     """
     if not isinstance(download_if_missing, bool):
         raise TypeError(f"download_if_missing must be True or False, got {download_if_missing!r}.")
-    archive = _ARCHIVES[key]
+    info = get_corpus(name)
     home = Path(get_data_home(data_home))
+    if info.archive is None:
+        folder = home / info.name
+        if not (folder.is_dir() and any(folder.iterdir())):
+            raise FileNotFoundError(info.how_to_get.format(folder=folder))
+    else:
+        folder = _fetch_archive(info, home, download_if_missing)
+    return info.load(folder, **load_options)
+
+
+def _fetch_archive(info: Corpus, home: Path, download_if_missing: bool) -> Path:
+    """Return the folder of the complete corpus, downloading and publishing it if needed."""
+    archive = info.archive
     target = home / archive.folder
     if (target / _MARKER).is_file():
         return target
     if target.exists():
         raise FileExistsError(
-            f"'{target}' exists but is not a complete {corpus} download by sklearn-ser "
+            f"'{target}' exists but is not a complete {info.title} download by sklearn-ser "
             f"(it has no {_MARKER} marker). If it holds a complete copy, load it directly "
-            f"with the loader (e.g. load_corpus({key!r}, {str(target)!r})); otherwise delete "
-            "it and fetch again."
+            f"with the loader (e.g. load_corpus({info.name!r}, {str(target)!r})); otherwise "
+            "delete it and fetch again."
         )
     if not download_if_missing:
         raise FileNotFoundError(
-            f"{corpus} is not in '{home}' and download_if_missing=False. Call again with "
+            f"{info.title} is not in '{home}' and download_if_missing=False. Call again with "
             f"download_if_missing=True to download it from {archive.url}."
         )
     _remove_leftovers(home, archive)
-    archive_path = _download(archive, home / _ARCHIVE_DIR, corpus)
-    _extract_and_publish(archive, archive_path, home, target, loader, corpus)
+    archive_path = _download(archive, home / _ARCHIVE_DIR, info.title)
+    _extract_and_publish(info, archive_path, home, target)
     archive_path.unlink(missing_ok=True)
     return target
 
@@ -244,51 +180,80 @@ def _download(archive: RemoteArchive, folder: Path, corpus: str) -> Path:
     return Path(path)
 
 
-def _extract_and_publish(
-    archive: RemoteArchive,
-    archive_path: Path,
-    home: Path,
-    target: Path,
-    loader: Callable[[Path], object],
-    corpus: str,
-) -> None:
-    partial = Path(tempfile.mkdtemp(prefix=f".{archive.folder}.partial-", dir=home))
+def _expected_member(archive: RemoteArchive):
+    """``select`` for extraction: audio files and the archive's own label files only."""
+    patterns = [p.lower() for p in archive.label_files]
+
+    def select(name: str) -> bool:
+        lower = name.lower()
+        return Path(lower).suffix in AUDIO_EXTENSIONS or any(
+            fnmatch.fnmatchcase(lower, p) for p in patterns
+        )
+
+    return select
+
+
+def _extract_and_publish(info: Corpus, archive_path: Path, home: Path, target: Path) -> None:
+    archive = info.archive
+    partial = Path(tempfile.mkdtemp(prefix=f".{archive.folder}.partial-", dir=home)).resolve()
     try:
         try:
-            safe_extract_zip(archive_path, partial)
-            n_clips = _check_content(archive, partial, loader, corpus)
+            with zipfile.ZipFile(archive_path) as zf:
+                names = [i.filename for i in zf.infolist() if not i.is_dir()]
+            select = _expected_member(archive)
+            written = safe_extract_zip(
+                archive_path, partial, max_size=archive.max_size, select=select
+            )
+            clips = _check_content(info, partial)
         except (DownloadError, zipfile.BadZipFile) as exc:
             # The archive itself is bad: drop it so that the next call downloads it again.
             archive_path.unlink(missing_ok=True)
             if isinstance(exc, zipfile.BadZipFile):
                 raise DownloadError(
-                    f"The {corpus} archive from {archive.url} is not a valid zip file ({exc}); "
-                    "it was deleted, call again to download it again."
+                    f"The {info.title} archive from {archive.url} is not a valid zip file "
+                    f"({exc}); it was deleted, call again to download it again."
                 ) from exc
             raise
+        left_out = sorted(n for n in names if not select(n))
+        for path in written:  # audio that is not a clip of the corpus is not published
+            if Path(path).suffix.lower() in AUDIO_EXTENSIONS and os.fspath(path) not in clips:
+                left_out.append(path.relative_to(partial).as_posix())
+                path.unlink()
         marker = {
-            "corpus": corpus,
+            "corpus": info.title,
             "url": archive.url,
             "known_hash": archive.known_hash,
-            "clips": n_clips,
+            "clips": len(clips),
+            "left_out": len(left_out),
+            "left_out_examples": left_out[:_MAX_LISTED],
         }
         (partial / _MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
         os.rename(partial, target)  # atomic: the folder appears complete or not at all
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    if left_out:
+        warnings.warn(
+            f"{info.title}: {len(left_out)} archive member(s) that are neither clips of the "
+            f"corpus nor its label files were not published in '{target}', e.g. "
+            f"{left_out[:3]}; all are listed in its {_MARKER}.",
+            CorpusFileWarning,
+            stacklevel=4,
+        )
 
 
-def _check_content(archive: RemoteArchive, folder: Path, loader, corpus: str) -> int:
+def _check_content(info: Corpus, folder: Path) -> set[str]:
+    """The paths of the clips the loader finds, if their number is what the archive holds."""
+    archive = info.archive
     with warnings.catch_warnings():
         # The same warnings are shown when the caller loads the published folder.
         warnings.simplefilter("ignore")
         try:
-            data = loader(folder)
+            data = info.load(folder)
         except FileNotFoundError as exc:
             raise DownloadError(
-                f"The {corpus} archive from {archive.url} holds no {corpus} clips; it was "
-                f"deleted. The server may have changed its layout. ({exc})"
+                f"The {info.title} archive from {archive.url} holds no {info.title} clips; it "
+                f"was deleted. The server may have changed its layout. ({exc})"
             ) from exc
     frame = data["frame"]
     n_clips, n_speakers = len(frame), frame["speaker"].nunique()
@@ -299,79 +264,7 @@ def _check_content(archive: RemoteArchive, folder: Path, loader, corpus: str) ->
         problems.append(f"{n_speakers} speakers instead of {archive.expected_speakers}")
     if problems:
         raise DownloadError(
-            f"The {corpus} archive from {archive.url} is incomplete or changed: "
+            f"The {info.title} archive from {archive.url} is incomplete or changed: "
             f"{' and '.join(problems)}. It was deleted; call again to download it again."
         )
-    return n_clips
-
-
-def manual_folder(folder: str, *, data_home, download_if_missing, instructions: str) -> Path:
-    """Folder of a corpus that users must download themselves, or an error telling them how.
-
-    ``instructions`` may contain ``{folder}``, replaced by the folder to put the corpus in.
-    """
-    if not isinstance(download_if_missing, bool):
-        raise TypeError(f"download_if_missing must be True or False, got {download_if_missing!r}.")
-    path = Path(get_data_home(data_home)) / folder
-    if path.is_dir() and any(path.iterdir()):
-        return path
-    raise FileNotFoundError(instructions.format(folder=path))
-
-
-_DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-def safe_extract_zip(archive: Path | str, destination: Path | str) -> list[Path]:
-    """Extract a zip archive into ``destination``, refusing members that would escape it.
-
-    Every member is checked before anything is written, so a malicious archive extracts
-    nothing at all. Refused: absolute paths (``/x``, ``\\x``, ``C:x``), any ``..`` component,
-    symbolic links, and any path that resolves outside ``destination``. Each member's
-    CRC-32 is verified while extracting (:class:`zipfile.BadZipFile` on corruption).
-
-    Parameters
-    ----------
-    archive : str or os.PathLike
-        The zip file.
-    destination : str or os.PathLike
-        Existing folder to extract into.
-
-    Returns
-    -------
-    paths : list of Path
-        The extracted files.
-
-    Raises
-    ------
-    UnsafeArchiveError
-        If a member would be written outside ``destination`` or is a link.
-    """
-    archive = Path(archive)
-    destination = Path(destination).resolve()
-    with zipfile.ZipFile(archive) as zf:
-        members = zf.infolist()
-        for info in members:
-            _check_member(info, destination, archive)
-        written = []
-        for info in members:
-            written.append(Path(zf.extract(info, destination)))
-    return [p for p in written if p.is_file()]
-
-
-def _check_member(info: zipfile.ZipInfo, destination: Path, archive: Path) -> None:
-    name = info.filename
-    reason = None
-    parts = re.split(r"[/\\]", name)
-    if name.startswith(("/", "\\")) or _DRIVE.match(name):
-        reason = "absolute path"
-    elif ".." in parts:
-        reason = "'..' path component"
-    elif stat.S_ISLNK(info.external_attr >> 16):
-        reason = "symbolic link"
-    elif not (destination / name).resolve().is_relative_to(destination):
-        reason = "path outside the target folder"
-    if reason is not None:
-        raise UnsafeArchiveError(
-            f"Refusing to extract '{archive}': member {name!r} is unsafe ({reason}). "
-            "Nothing was extracted."
-        )
+    return set(frame["path"])

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from functools import partial
 from pathlib import Path
 
 from sklearn.utils import Bunch
 
-from ._base import _Skip, build_bunch, check_root, scan
-from ._fetch import fetch_archive
+from ._bunch import index_corpus
+from ._docs import corpus_doc
+from ._fetch import fetch_corpus
+from ._scan import _Skip
 
 __all__ = ["fetch_ravdess", "load_ravdess"]
 
@@ -37,15 +38,12 @@ RAVDESS (Ryerson Audio-Visual Database of Emotional Speech and Song), audio-only
 lexically matched statements in a neutral North American accent. Speech: neutral, calm, happy,
 sad, angry, fearful, surprise and disgust (1,440 clips, 60 per actor). Song: neutral, calm,
 happy, sad, angry and fearful (1,012 clips, 44 per actor; actor 18 has no song files).
-Every emotion except neutral comes at two intensities (normal, strong). 48 kHz, 16-bit WAV.
+Every emotion except neutral comes at two intensities (normal, strong). 48 kHz, 16-bit WAV
+in the release (any audio format soundfile decodes is read).
 
 File names: modality-channel-emotion-intensity-statement-repetition-actor.wav, e.g.
 03-01-06-01-02-01-12.wav (audio-only, speech, fearful, normal, "Dogs...", 1st repetition,
-actor 12).
-
-Licence: CC BY-NC-SA 4.0. Source: https://zenodo.org/records/1188976
-Citation: Livingstone SR, Russo FA (2018). The Ryerson Audio-Visual Database of Emotional
-Speech and Song (RAVDESS). PLoS ONE 13(5): e0196391. doi:10.1371/journal.pone.0196391"""
+actor 12)."""
 
 
 def _parser(subset: str):
@@ -100,11 +98,19 @@ def _parser(subset: str):
     return parse
 
 
+def _check_subset(subset) -> str:
+    if subset not in ("speech", "song"):
+        raise ValueError(f"subset must be 'speech' or 'song', got {subset!r}.")
+    return subset
+
+
+@corpus_doc("ravdess")
 def load_ravdess(root, subset="speech", *, emotions=None, merge_calm=False) -> Bunch:
     """Index the audio-only RAVDESS speech or song clips found under ``root``.
 
-    WAV files are found recursively, so both the official Zenodo archives (``Actor_01/`` ...
-    ``Actor_24/`` folders) and flat copies work. Files are only indexed, never decoded.
+    Audio files are found recursively, so both the official Zenodo archives (``Actor_01/`` ...
+    ``Actor_24/`` folders) and flat copies work, in any audio format soundfile decodes. Files
+    are only indexed, never decoded.
 
     Parameters
     ----------
@@ -130,33 +136,27 @@ def load_ravdess(root, subset="speech", *, emotions=None, merge_calm=False) -> B
             ``"ravdess_24"``, shared by speech and song), ``gender``, ``corpus``
             (``"ravdess"``), ``subset``, ``intensity`` (normal/strong), ``statement`` (1 or 2),
             ``text``, ``repetition`` (1 or 2).
-        X : ndarray of str, shape (n_clips,)
-            Clip paths.
-        y : ndarray of str, shape (n_clips,)
-            Harmonised emotions.
-        groups : ndarray of str, shape (n_clips,)
-            Speaker ids, for speaker-independent cross-validation.
-        target_names : ndarray of str
-            Sorted emotion names present.
-        skipped : pandas.DataFrame
-            Files that were skipped (``path``, ``reason``, ``detail``).
-        DESCR : str
-            Description of the corpus and of what was loaded.
+        {{bunch_fields}}
 
     Raises
     ------
     FileNotFoundError
         If ``root`` does not exist or holds no RAVDESS clip of the requested subset.
+    ValueError
+        If ``subset`` is not ``"speech"`` or ``"song"``.
 
     Warns
     -----
-    CorpusFileWarning
-        For audio files whose names do not follow the RAVDESS convention, clips of the
-        other subset and duplicated clips (each is listed in ``data.skipped``).
+    {{loader_warns}}
+        Clips of the other subset are reported the same way.
 
     Notes
     -----
     A complete copy gives 1,440 speech clips (24 actors) or 1,012 song clips (23 actors).
+
+    References
+    ----------
+    {{references}}
 
     Examples
     --------
@@ -165,15 +165,11 @@ def load_ravdess(root, subset="speech", *, emotions=None, merge_calm=False) -> B
     >>> len(data.frame), data.frame["speaker"].nunique()  # doctest: +SKIP
     (1440, 24)
     """
-    if subset not in ("speech", "song"):
-        raise ValueError(f"subset must be 'speech' or 'song', got {subset!r}.")
-    root = check_root(root, "RAVDESS")
-    index = scan(root, _parser(subset))
-    return build_bunch(
-        index,
-        corpus="ravdess",
-        name="RAVDESS",
-        root=root,
+    subset = _check_subset(subset)
+    return index_corpus(
+        "ravdess",
+        root,
+        _parser(subset),
         extra_columns=("subset", "intensity", "statement", "text", "repetition"),
         descr=_DESCR.format(subset=subset),
         expected_name=f"03-{'01' if subset == 'speech' else '02'}-06-01-02-01-12.wav",
@@ -182,6 +178,7 @@ def load_ravdess(root, subset="speech", *, emotions=None, merge_calm=False) -> B
     )
 
 
+@corpus_doc("ravdess_speech")
 def fetch_ravdess(
     subset="speech",
     *,
@@ -193,44 +190,40 @@ def fetch_ravdess(
     """Download (once) and load the audio-only RAVDESS speech or song archive from Zenodo.
 
     The archive (``Audio_Speech_Actors_01-24.zip``, 208 MB, or ``Audio_Song_Actors_01-24.zip``,
-    226 MB, from Zenodo record 1188976) is verified against a pinned SHA-256 checksum,
-    extracted safely and atomically into ``<data_home>/ravdess_<subset>/`` and its clip and
-    actor counts are checked (1,440 / 24 or 1,012 / 23) before it is used. Later calls load
-    the extracted folder without network access.
+    226 MB, from Zenodo record 1188976, over https) is verified against a pinned SHA-256
+    checksum, extracted safely and atomically into ``<data_home>/ravdess_<subset>/`` and its
+    clip and actor counts are checked (1,440 / 24 or 1,012 / 23) before it is used. Later
+    calls load the extracted folder without network access.
 
     Parameters
     ----------
     subset : {"speech", "song"}, default="speech"
-        Which archive to fetch.
-    data_home : str or os.PathLike, default=None
-        Download folder; see :func:`get_data_home` (``SKLEARN_SER_DATA``,
-        ``~/sklearn_ser_data``).
-    download_if_missing : bool, default=True
-        If False, raise :class:`FileNotFoundError` instead of downloading.
-    emotions : list of str, default=None
-        Passed to :func:`load_ravdess`.
-    merge_calm : bool, default=False
+        Which archive to fetch (the ``ravdess_speech`` or ``ravdess_song`` folder).
+    {{fetch_options}}
+    emotions, merge_calm
         Passed to :func:`load_ravdess`.
 
     Returns
     -------
-    data : Bunch
-        As returned by :func:`load_ravdess`.
+    {{fetch_returns}}
 
     Raises
     ------
-    DownloadError
-        If the download fails, is cut short, does not match the checksum or holds unexpected
-        content. Nothing partial is left behind; calling again restarts cleanly.
-    FileNotFoundError
-        If the corpus is missing and ``download_if_missing=False``.
+    {{fetch_raises}}
+    ValueError
+        If ``subset`` is not ``"speech"`` or ``"song"``.
 
     Notes
     -----
     The pinned SHA-256 values were not computed by the authors of this package: they come
     from independent public records of these archives whose MD5 and size match the ones
     Zenodo publishes (speech ``md5:bc696df654c87fed845eb13823edef8a``, song
-    ``md5:5411230427d67a21e18aa4d466e6d1b9``). RAVDESS is licensed CC BY-NC-SA 4.0.
+    ``md5:5411230427d67a21e18aa4d466e6d1b9``). The song archive's figures are 1,012 clips
+    from 23 actors.
+
+    References
+    ----------
+    {{references}}
 
     Examples
     --------
@@ -239,13 +232,10 @@ def fetch_ravdess(
     >>> len(data.frame), data.frame["speaker"].nunique()  # doctest: +SKIP
     (1012, 23)
     """
-    if subset not in ("speech", "song"):
-        raise ValueError(f"subset must be 'speech' or 'song', got {subset!r}.")
-    folder = fetch_archive(
-        f"ravdess_{subset}",
+    return fetch_corpus(
+        f"ravdess_{_check_subset(subset)}",
         data_home=data_home,
         download_if_missing=download_if_missing,
-        loader=partial(load_ravdess, subset=subset),
-        corpus=f"RAVDESS {subset}",
+        emotions=emotions,
+        merge_calm=merge_calm,
     )
-    return load_ravdess(folder, subset=subset, emotions=emotions, merge_calm=merge_calm)

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from sklearn.utils import Bunch
 
-from ._base import _Skip, build_bunch, check_root, scan
-from ._fetch import manual_folder
+from ._bunch import index_corpus
+from ._docs import corpus_doc
+from ._fetch import fetch_corpus
+from ._scan import _Skip
 
 __all__ = ["fetch_savee", "load_savee"]
 
@@ -38,13 +40,7 @@ the University of Surrey) read phonetically balanced TIMIT sentences with seven 
 
 File names: emotion code and sentence number, a01 ... su15 (a anger, d disgust, f fear,
 h happiness, n neutral, sa sadness, su surprise), in per-speaker folders (AudioData/DC/a01.wav)
-or flat with a speaker prefix (DC_a01.wav).
-
-Licence: free for research use after registration; no redistribution.
-Source: http://kahlan.eps.surrey.ac.uk/savee/ (registration required).
-Citation: Haq S, Jackson PJB (2010). Multimodal emotion recognition. In W Wang (ed.), Machine
-Audition: Principles, Algorithms and Systems, IGI Global, 398-423.
-doi:10.4018/978-1-61520-919-4.ch017"""
+or flat with a speaker prefix (DC_a01.wav)."""
 
 
 def _parse(path: Path) -> dict:
@@ -86,21 +82,20 @@ def _parse(path: Path) -> dict:
     }
 
 
+@corpus_doc("savee")
 def load_savee(root, *, emotions=None, merge_calm=False) -> Bunch:
     """Index the SAVEE audio clips found under ``root``.
 
     Both layouts in use are recognised: the official ``AudioData/<speaker>/a01.wav`` and the
-    flat ``DC_a01.wav`` of common mirrors. Files are never decoded.
+    flat ``DC_a01.wav`` of common mirrors, in any audio format soundfile decodes. Files are
+    never decoded.
 
     Parameters
     ----------
     root : str or os.PathLike
-        Folder holding the SAVEE WAV files (any depth).
-    emotions : list of str, default=None
-        Keep only clips with these harmonised emotions; None keeps all seven.
-    merge_calm : bool, default=False
-        Map calm to neutral (SAVEE has no calm clips; accepted so that every loader takes the
-        same options).
+        Folder holding the SAVEE audio files (any depth).
+    {{emotions}}
+    {{merge_calm}}
 
     Returns
     -------
@@ -109,14 +104,7 @@ def load_savee(root, *, emotions=None, merge_calm=False) -> Bunch:
             One row per clip, sorted by path: ``path``, ``emotion``, ``label`` (``a``, ``d``,
             ``f``, ``h``, ``n``, ``sa``, ``su``), ``speaker`` (``"savee_DC"`` ...), ``gender``
             (all male), ``corpus`` (``"savee"``), ``sentence`` (e.g. ``"sa03"``).
-        X, y, groups : ndarray of str, shape (n_clips,)
-            Paths, harmonised emotions and speaker ids aligned with ``frame``.
-        target_names : ndarray of str
-            Sorted emotion names present.
-        skipped : pandas.DataFrame
-            Skipped files (``path``, ``reason``, ``detail``).
-        DESCR : str
-            Description of the corpus and of what was loaded.
+        {{bunch_fields}}
 
     Raises
     ------
@@ -125,12 +113,15 @@ def load_savee(root, *, emotions=None, merge_calm=False) -> Bunch:
 
     Warns
     -----
-    CorpusFileWarning
-        For audio files not following the naming and for duplicated clips.
+    {{loader_warns}}
 
     Notes
     -----
     A complete copy holds 480 clips from 4 speakers (120 each: 15 per emotion, 30 neutral).
+
+    References
+    ----------
+    {{references}}
 
     Examples
     --------
@@ -139,12 +130,10 @@ def load_savee(root, *, emotions=None, merge_calm=False) -> Bunch:
     >>> len(data.frame), data.frame["speaker"].nunique()  # doctest: +SKIP
     (480, 4)
     """
-    root = check_root(root, "SAVEE")
-    return build_bunch(
-        scan(root, _parse),
-        corpus="savee",
-        name="SAVEE",
-        root=root,
+    return index_corpus(
+        "savee",
+        root,
+        _parse,
         extra_columns=("sentence",),
         descr=_DESCR,
         expected_name="DC_a01.wav or DC/a01.wav",
@@ -153,18 +142,7 @@ def load_savee(root, *, emotions=None, merge_calm=False) -> Bunch:
     )
 
 
-_HOW_TO_GET = """\
-SAVEE is not in '{folder}', and it cannot be downloaded automatically: the University of
-Surrey distributes it only to registered users, for research.
-1. Register at http://kahlan.eps.surrey.ac.uk/savee/ (page "Register"); you receive a user
-   name and password by e-mail.
-2. Download the audio data ("AudioData") from the same site with these credentials.
-3. Extract it so that the WAV files are below that folder, e.g.
-   {folder}/AudioData/DC/a01.wav (the flat layout DC_a01.wav of mirrors works too).
-Then call fetch_savee() again, or load_savee(path) for a copy elsewhere.
-"""
-
-
+@corpus_doc("savee")
 def fetch_savee(
     *, data_home=None, download_if_missing=True, emotions=None, merge_calm=False
 ) -> Bunch:
@@ -177,33 +155,31 @@ def fetch_savee(
 
     Parameters
     ----------
-    data_home : str or os.PathLike, default=None
-        Data folder; see :func:`get_data_home`. The corpus is expected in its ``savee``
-        subfolder.
-    download_if_missing : bool, default=True
-        Accepted for symmetry with the other fetchers; SAVEE is never downloaded.
+    {{fetch_options}}
     emotions, merge_calm
         Passed to :func:`load_savee`.
 
     Returns
     -------
-    data : Bunch
-        As returned by :func:`load_savee`.
+    {{fetch_returns}}
 
     Raises
     ------
-    FileNotFoundError
-        If ``<data_home>/savee`` is missing or empty; the message says how to fill it.
+    {{fetch_raises}}
+
+    References
+    ----------
+    {{references}}
 
     Examples
     --------
     >>> from sklearn_ser.datasets import fetch_savee
     >>> data = fetch_savee()  # doctest: +SKIP
     """
-    folder = manual_folder(
+    return fetch_corpus(
         "savee",
         data_home=data_home,
         download_if_missing=download_if_missing,
-        instructions=_HOW_TO_GET,
+        emotions=emotions,
+        merge_calm=merge_calm,
     )
-    return load_savee(folder, emotions=emotions, merge_calm=merge_calm)

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from sklearn.utils import Bunch
 
-from ._base import _Skip, build_bunch, check_root, scan
-from ._fetch import fetch_archive
+from ._bunch import index_corpus
+from ._docs import corpus_doc
+from ._fetch import fetch_corpus
+from ._scan import _Skip
 
 __all__ = ["fetch_tess", "load_tess"]
 
@@ -24,8 +26,8 @@ _EMOTIONS = {
     "sad": "sad",
 }
 _SPEAKERS = {"OAF": 64, "YAF": 26}  # older and younger adult female, age at recording
-# The corpus ships one file misnamed OA_bite_neutral.wav (in OAF_neutral/); reading "OA"
-# as a third speaker would create a one-clip speaker.
+# The corpus ships one file misnamed OA_bite_neutral.wav (in OAF_neutral/, kept by every
+# copy, transcoded ones too); reading "OA" as a third speaker would create a one-clip speaker.
 _SPEAKER_ALIASES = {"OA": "OAF"}
 
 _DESCR = """\
@@ -33,16 +35,12 @@ TESS (Toronto Emotional Speech Set).
 
 Two actresses (aged 64 and 26; speakers OAF and YAF) say 200 target words in the carrier
 phrase "Say the word _____" with seven emotions (anger, disgust, fear, happiness, pleasant
-surprise, sadness, neutral): 2,800 clips, 400 per emotion. 24,414 Hz WAV. Pleasant surprise
+surprise, sadness, neutral): 2,800 clips, 400 per emotion. 24,414 Hz WAV in the release
+(copies transcoded to any format soundfile decodes load the same). Pleasant surprise
 (ps) is harmonised to "surprise".
 
 File names: speaker_word_emotion.wav, e.g. OAF_back_angry.wav, YAF_bite_ps.wav; folder names
-vary between copies (OAF_Pleasant_surprise, YAF_pleasant_surprised, ...) and are not used.
-
-Licence: CC BY-NC-ND 4.0. Source: https://doi.org/10.5683/SP2/E8H2MF (University of Toronto
-Dataverse, Borealis).
-Citation: Pichora-Fuller MK, Dupuis K (2020). Toronto emotional speech set (TESS). Borealis,
-V1. doi:10.5683/SP2/E8H2MF"""
+vary between copies (OAF_Pleasant_surprise, YAF_pleasant_surprised, ...) and are not used."""
 
 
 def _parse(path: Path) -> dict:
@@ -72,23 +70,22 @@ def _parse(path: Path) -> dict:
     }
 
 
+@corpus_doc("tess")
 def load_tess(root, *, emotions=None, merge_calm=False) -> Bunch:
     """Index the TESS clips found under ``root``.
 
     Clips are recognised by their file names, so the differently spelled folders of the
     official release and of mirrors (``OAF_Pleasant_surprise``, ``YAF_pleasant_surprised``,
-    ``OAF_Fear``, a doubly nested ``TESS Toronto emotional speech set data/``) all work.
+    ``OAF_Fear``, ``YAF_sad``, a doubly nested ``TESS Toronto emotional speech set data/``)
+    all work, in any audio format soundfile decodes (``OAF_back_angry.wav``, ``.opus`` ...).
     Files are never decoded.
 
     Parameters
     ----------
     root : str or os.PathLike
-        Folder holding the TESS WAV files (any depth).
-    emotions : list of str, default=None
-        Keep only clips with these harmonised emotions; None keeps all seven.
-    merge_calm : bool, default=False
-        Map calm to neutral (TESS has no calm clips; accepted so that every loader takes the
-        same options).
+        Folder holding the TESS audio files (any depth).
+    {{emotions}}
+    {{merge_calm}}
 
     Returns
     -------
@@ -98,14 +95,7 @@ def load_tess(root, *, emotions=None, merge_calm=False) -> Bunch:
             ``disgust``, ``fear``, ``happy``, ``neutral``, ``ps``, ``sad``), ``speaker``
             (``"tess_OAF"``, ``"tess_YAF"``), ``gender``, ``corpus`` (``"tess"``), ``word``,
             ``text``, ``age``.
-        X, y, groups : ndarray of str, shape (n_clips,)
-            Paths, harmonised emotions and speaker ids aligned with ``frame``.
-        target_names : ndarray of str
-            Sorted emotion names present.
-        skipped : pandas.DataFrame
-            Skipped files (``path``, ``reason``, ``detail``).
-        DESCR : str
-            Description of the corpus and of what was loaded.
+        {{bunch_fields}}
 
     Raises
     ------
@@ -114,13 +104,16 @@ def load_tess(root, *, emotions=None, merge_calm=False) -> Bunch:
 
     Warns
     -----
-    CorpusFileWarning
-        For audio files not following the naming and for duplicated clips.
+    {{loader_warns}}
 
     Notes
     -----
-    A complete copy holds 2,800 clips from 2 speakers. The misnamed ``OA_bite_neutral.wav``
-    of the release is attributed to speaker OAF.
+    A complete copy holds 2,800 clips from 2 speakers, 400 per emotion. The misnamed
+    ``OA_bite_neutral.wav`` of the release is attributed to speaker OAF.
+
+    References
+    ----------
+    {{references}}
 
     Examples
     --------
@@ -132,12 +125,10 @@ def load_tess(root, *, emotions=None, merge_calm=False) -> Bunch:
     tess_YAF    1400
     dtype: int64
     """
-    root = check_root(root, "TESS")
-    return build_bunch(
-        scan(root, _parse),
-        corpus="tess",
-        name="TESS",
-        root=root,
+    return index_corpus(
+        "tess",
+        root,
+        _parse,
         extra_columns=("word", "text", "age"),
         descr=_DESCR,
         expected_name="OAF_back_angry.wav",
@@ -146,48 +137,43 @@ def load_tess(root, *, emotions=None, merge_calm=False) -> Bunch:
     )
 
 
+@corpus_doc("tess")
 def fetch_tess(
     *, data_home=None, download_if_missing=True, emotions=None, merge_calm=False
 ) -> Bunch:
     """Download (once) and load TESS from the University of Toronto Dataverse (Borealis).
 
-    All files of dataset ``doi:10.5683/SP2/E8H2MF`` are downloaded as one zip through the
-    Dataverse access API, extracted safely and atomically into ``<data_home>/tess/`` and used
-    only if they hold exactly 2,800 clips from 2 speakers. Later calls load the extracted
-    folder without network access.
+    All files of dataset ``doi:10.5683/SP2/E8H2MF`` are downloaded over https as one zip
+    through the Dataverse access API, extracted safely and atomically into
+    ``<data_home>/tess/`` and used only if they hold exactly 2,800 clips from 2 speakers.
+    Later calls load the extracted folder without network access.
 
     Parameters
     ----------
-    data_home : str or os.PathLike, default=None
-        Download folder; see :func:`get_data_home`.
-    download_if_missing : bool, default=True
-        If False, raise :class:`FileNotFoundError` instead of downloading.
-    emotions : list of str, default=None
-        Passed to :func:`load_tess`.
-    merge_calm : bool, default=False
+    {{fetch_options}}
+    emotions, merge_calm
         Passed to :func:`load_tess`.
 
     Returns
     -------
-    data : Bunch
-        As returned by :func:`load_tess`.
+    {{fetch_returns}}
 
     Raises
     ------
-    DownloadError
-        If the download fails, is cut short, is not a valid zip or does not hold the 2,800
-        clips (Dataverse may leave out files of a bulk download that exceeds its size limit;
-        the error says so). Nothing partial is left behind; calling again restarts cleanly.
-    FileNotFoundError
-        If the corpus is missing and ``download_if_missing=False``.
+    {{fetch_raises}}
 
     Notes
     -----
     Dataverse assembles the zip on the fly, so its bytes and any checksum of them change
     between downloads: no SHA-256 can be pinned. Integrity rests on the zip's per-file
-    CRC-32 and on the exact clip and speaker counts. If the bulk download fails, download the
-    files from https://doi.org/10.5683/SP2/E8H2MF by hand and use :func:`load_tess`.
-    TESS is licensed CC BY-NC-ND 4.0.
+    CRC-32 and on the exact clip and speaker counts (Dataverse may leave out files of a bulk
+    download that exceeds its size limit; the count check then says so). If the bulk
+    download fails, download the files from https://doi.org/10.5683/SP2/E8H2MF by hand and
+    use :func:`load_tess`.
+
+    References
+    ----------
+    {{references}}
 
     Examples
     --------
@@ -196,11 +182,10 @@ def fetch_tess(
     >>> len(data.frame)  # doctest: +SKIP
     2800
     """
-    folder = fetch_archive(
+    return fetch_corpus(
         "tess",
         data_home=data_home,
         download_if_missing=download_if_missing,
-        loader=load_tess,
-        corpus="TESS",
+        emotions=emotions,
+        merge_calm=merge_calm,
     )
-    return load_tess(folder, emotions=emotions, merge_calm=merge_calm)
