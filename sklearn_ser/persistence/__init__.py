@@ -1,0 +1,200 @@
+"""The safe model format: :func:`save` and :func:`load`, which never unpickles.
+
+A model file is one zip: ``manifest.json`` (format name and version, library versions, the
+SHA-256 of every member), ``estimator.json`` (the estimator's classes, parameters and fitted
+attributes as JSON), arrays as ``.npy`` (read with ``allow_pickle=False``), each Keras network
+in Keras's native ``.keras`` format (loaded with ``safe_mode=True``) and classical
+scikit-learn steps through skops.io with an explicit list of trusted types. See
+:doc:`/persistence` for why, and what survives upgrades.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn.pipeline import make_pipeline
+>>> from sklearn.preprocessing import StandardScaler
+>>> from sklearn.svm import SVC
+>>> from sklearn_ser import AudioFeatureTransformer, load, save
+>>> rng = np.random.default_rng(0)
+>>> waves = [rng.standard_normal(8000) * a for a in (0.1, 0.5) * 4]
+>>> y = ["calm", "angry"] * 4
+>>> pipe = make_pipeline(AudioFeatureTransformer(duration=0.5, output="stats"),
+...                      StandardScaler(), SVC()).fit(waves, y)
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "model.skser"
+>>> _ = save(pipe, path)
+>>> (load(path).predict(waves) == pipe.predict(waves)).all()
+np.True_
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._archive import (
+    FORMAT_VERSION,
+    PICKLE_RISK,
+    SUFFIX,
+    ArchiveReader,
+    ArchiveWriter,
+    ModelFileError,
+    PickleModelFileError,
+    pickle_kind,
+)
+from ._nodes import NATIVE_CLASSES, TRUSTED_TYPES, Decoder, Encoder
+
+__all__ = [
+    "FORMAT_VERSION",
+    "NATIVE_CLASSES",
+    "SUFFIX",
+    "TRUSTED_TYPES",
+    "ModelFileError",
+    "PickleModelFileError",
+    "is_model_file",
+    "load",
+    "load_model_file",
+    "save",
+]
+
+
+def save(estimator, path) -> Path:
+    """Save an estimator, fitted or not, in the safe format.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A :class:`~sklearn_ser.AudioFeatureTransformer`, :class:`~sklearn_ser.SERClassifier`,
+        a :class:`~sklearn.pipeline.Pipeline`, :class:`~sklearn.pipeline.FeatureUnion` or
+        :class:`~sklearn.ensemble.VotingClassifier` of them, or any scikit-learn estimator
+        (stored with skops.io).
+    path : str or path-like
+        The file to write (``.skser`` is the usual extension). It is written to a temporary
+        file next to it, then renamed: a failed save leaves no partial file.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The written file.
+
+    Raises
+    ------
+    TypeError
+        If a parameter or fitted attribute cannot be stored without code (a callable
+        ``arch`` or augmentation, Keras callback instances, a ``joblib.Memory``, objects of
+        unknown types). The message names it, as ``clf__arch`` for a pipeline step.
+    FileNotFoundError
+        If the folder of ``path`` does not exist.
+    """
+    path = Path(path)
+    if not hasattr(estimator, "get_params"):
+        raise TypeError(f"save expects a scikit-learn estimator, got {type(estimator).__name__}.")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"Cannot save to '{path}': folder '{path.parent}' does not "
+                                "exist.")
+    if path.is_dir():
+        raise IsADirectoryError(f"Cannot save to '{path}': it is a folder; give a file name "
+                                f"such as model{SUFFIX}.")
+    writer = ArchiveWriter()
+    tree = Encoder(writer).encode(estimator, "the estimator")
+    writer.write(path, tree, type(estimator).__name__)
+    return path
+
+
+def load(path):
+    """Load an estimator saved by :func:`save`, without unpickling anything.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save`.
+
+    Returns
+    -------
+    estimator : estimator
+        The estimator, predicting exactly as the saved one did.
+
+    Raises
+    ------
+    PickleModelFileError
+        If the file is a pickle or joblib file (see :func:`load_model_file`).
+    ModelFileError
+        If the file is not a sklearn-ser model file, is damaged or was modified after it was
+        written (a member's SHA-256 differs from the manifest's), was written in a newer
+        format version, or holds types that are not trusted.
+    FileNotFoundError
+        If the file does not exist.
+    """
+    with ArchiveReader(path) as reader:
+        decoder = Decoder(reader)
+        try:
+            return decoder.decode(reader.tree())
+        except ModelFileError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            decoder.fail(f"has an invalid estimator.json ({type(err).__name__}: {err}).")
+
+
+def is_model_file(path) -> bool:
+    """Whether ``path`` is a file in the safe format (only its manifest is read).
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    bool
+    """
+    try:
+        ArchiveReader(path).close()
+    except (ModelFileError, FileNotFoundError):
+        return False
+    return True
+
+
+def load_model_file(path, *, trust_pickle=False):
+    """Load a model file: the safe format, or pickle/joblib only when trusted explicitly.
+
+    This is what the command line uses (``--trust-pickle`` sets ``trust_pickle``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save`, or by :func:`joblib.dump` / :func:`pickle.dump`.
+    trust_pickle : bool, default=False
+        Load a pickle-based file with :func:`joblib.load`. Unpickling can run any code the
+        file contains: pass True only for files from a source you trust.
+
+    Returns
+    -------
+    estimator : estimator
+
+    Raises
+    ------
+    PickleModelFileError
+        If the file is pickle-based and ``trust_pickle`` is False; the message explains the
+        risk and names the option.
+    ModelFileError
+        As :func:`load`, for a file that is neither.
+    """
+    path = Path(path)
+    try:
+        return load(path)
+    except PickleModelFileError:
+        if not trust_pickle:
+            raise PickleModelFileError(
+                f"'{path}' is {pickle_kind(path)} file. {PICKLE_RISK} To load it anyway, pass "
+                "trust_pickle=True (--trust-pickle on the command line). Files written by "
+                "sklearn_ser.save load without unpickling."
+            ) from None
+    except ModelFileError:
+        if not trust_pickle or _is_zip(path):
+            raise
+    import joblib
+
+    return joblib.load(path)
+
+
+def _is_zip(path) -> bool:
+    import zipfile
+
+    return zipfile.is_zipfile(path)
