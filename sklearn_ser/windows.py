@@ -4,6 +4,12 @@ A model trained on clips of a few seconds (``AudioFeatureTransformer(duration=3.
 crop a long recording to its first seconds. Here the recording is cut into overlapping
 windows of the clip length; each window goes through the fitted pipeline as one clip, and the
 recording's emotion distribution is the mean of the window probabilities.
+
+A recording is streamed, never held whole: a file is decoded in blocks (checked by
+:func:`sklearn_ser.decode.load_audio`, block by block), resampled by one soxr stream whose
+output equals whole-file resampling sample for sample, cut into windows as the samples
+arrive, and the windows are classified in batches. Memory follows one block, one window and
+one batch, whatever the length of the recording.
 """
 
 from __future__ import annotations
@@ -13,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import soxr
 
-from .audio import check_waveform, load_audio, resample
+from .decode import audio_info, check_waveform, load_audio
 from .transformer import AudioFeatureTransformer
 
 __all__ = ["RecordingAnalysis", "analyse_recording", "audio_transformer", "window_bounds"]
@@ -60,6 +67,90 @@ def window_bounds(n_samples: int, window: int, hop: int) -> np.ndarray:
     if starts[-1] + window < n_samples:
         starts = np.append(starts, n_samples - window)
     return np.stack([starts, starts + window], axis=1)
+
+
+#: Frames decoded per read of a file: 16 s at 16 kHz, 1 MB of mono float32.
+BLOCK_SIZE = 1 << 18
+#: Windows per ``predict_proba`` call: features and probabilities of one batch at a time.
+WINDOW_BATCH = 128
+# must equal the quality of sklearn_ser.decode.resample, which the whole-file path uses
+_RESAMPLE_QUALITY = "HQ"
+
+
+def _file_blocks(path, info, block_size: int, truncated: str):
+    """Mono float32 blocks of a file at its own rate, each decoded and checked by load_audio.
+
+    Each block is its own ``load_audio`` call (header, NaN/inf and truncation checks
+    included). The offset is passed in seconds; ``round(done / rate * rate)`` recovers the
+    exact frame, so blocks neither overlap nor skip a frame.
+    """
+    rate, done = info.samplerate, 0
+    while True:
+        block = load_audio(path, rate, offset=done / rate, max_duration=block_size / rate,
+                           truncated=truncated)
+        yield block
+        done += block.size
+        # fewer frames than asked: the end, also for formats whose frame count is estimated
+        if done >= info.frames or block.size < block_size:
+            return
+
+
+def _array_blocks(y: np.ndarray, block_size: int):
+    for start in range(0, y.size, block_size):
+        yield y[start:start + block_size]
+
+
+def _resampled(blocks, orig_sr: int, target_sr: int):
+    """The blocks resampled by one soxr stream: the same samples as resampling them joined."""
+    if orig_sr == target_sr:
+        yield from blocks
+        return
+    stream = soxr.ResampleStream(orig_sr, target_sr, 1, dtype="float32",
+                                 quality=_RESAMPLE_QUALITY)
+    for block in blocks:
+        yield stream.resample_chunk(block)
+    yield stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+
+
+class _Windower:
+    """Cuts a stream of blocks into the windows of :func:`window_bounds`, as samples arrive.
+
+    Only the samples a future window can still need are kept: at most ``window`` of them,
+    plus the block being cut. Each window is returned as a copy, so a batch of windows
+    waiting to be classified never pins the blocks it came from.
+    """
+
+    def __init__(self, window: int, hop: int):
+        self.window, self.hop = window, hop
+        self.buffer = np.zeros(0, dtype=np.float32)
+        self.base = 0  # recording index of buffer[0]
+        self.next_start = 0
+
+    @property
+    def total(self) -> int:
+        return self.base + self.buffer.size
+
+    def _cut(self, start: int, stop: int) -> tuple[int, np.ndarray]:
+        return start, self.buffer[start - self.base:stop - self.base].copy()
+
+    def push(self, block: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Add samples; return the ``(start, window)`` pairs they complete."""
+        self.buffer = np.concatenate([self.buffer, block])
+        out = []
+        while self.next_start + self.window <= self.total:
+            out.append(self._cut(self.next_start, self.next_start + self.window))
+            self.next_start += self.hop
+        keep = min(self.next_start, max(self.total - self.window, 0))
+        self.buffer, self.base = self.buffer[keep - self.base:], keep
+        return out
+
+    def finish(self) -> list[tuple[int, np.ndarray]]:
+        """The last window: the whole recording when it is short, else one ending at its end."""
+        if self.total <= self.window:
+            return [] if self.next_start else [self._cut(0, self.total)]
+        if self.next_start - self.hop + self.window < self.total:
+            return [self._cut(self.total - self.window, self.total)]
+        return []
 
 
 def audio_transformer(model) -> AudioFeatureTransformer:
@@ -118,21 +209,30 @@ class RecordingAnalysis:
 
 
 def analyse_recording(model, recording, *, window: float | None = None,
-                      hop: float | None = None, sr: int | None = None) -> RecordingAnalysis:
-    """Emotion timeline and distribution of a recording of any length.
+                      hop: float | None = None, sr: int | None = None,
+                      block_size: int = BLOCK_SIZE) -> RecordingAnalysis:
+    """Emotion timeline and distribution of a recording of any length, streamed.
 
     The recording is decoded at the rate the model's transformer expects and cut by
     :func:`window_bounds`; every window is one clip for the model (so it is conditioned
     like a training clip: peak-normalised, trimmed of silence, padded to the clip duration).
     A recording no longer than ``window`` is one window, i.e. an ordinary clip prediction.
 
+    A file is streamed: decoded ``block_size`` frames at a time, resampled by one
+    continuous soxr stream, cut into windows as its samples arrive, and classified
+    :data:`WINDOW_BATCH` windows at a time, so memory stays flat however long the
+    recording. The windows and probabilities are those of decoding the file whole
+    (``analyse_recording(model, load_audio(path, sr))``): the streamed samples equal the
+    whole-file ones exactly, resampling included.
+
     Parameters
     ----------
     model : Pipeline
         Fitted pipeline starting with an :class:`~sklearn_ser.AudioFeatureTransformer` and
         ending in a classifier with ``predict_proba`` (what ``sklearn-ser train`` saves).
-    recording : str, path-like or 1-D array
-        An audio file, or a waveform at ``sr`` Hz.
+    recording : str, path-like or array-like
+        An audio file, or a waveform at ``sr`` Hz (mono, or multichannel in the convention
+        of :func:`sklearn_ser.audio.check_waveform`).
     window : float, default=None
         Window length in seconds; None uses the transformer's ``duration``. It cannot exceed
         that duration, because the transformer would crop each window to it.
@@ -141,10 +241,21 @@ def analyse_recording(model, recording, *, window: float | None = None,
     sr : int, default=None
         Sample rate of a waveform ``recording``; None means the rate the transformer reads
         waveforms at (``input_sr``, else ``sr``). Ignored for files.
+    block_size : int, default=BLOCK_SIZE
+        Frames decoded (or, for a waveform, resampled) per step. It changes memory and
+        speed only, never the result.
 
     Returns
     -------
     analysis : RecordingAnalysis
+
+    Raises
+    ------
+    FileNotFoundError
+        If a file ``recording`` does not exist.
+    AudioInputError
+        If the recording cannot be decoded, is empty, or holds NaN/inf samples (the message
+        names the file and the reason).
 
     Examples
     --------
@@ -166,9 +277,58 @@ def analyse_recording(model, recording, *, window: float | None = None,
     1    0.5  1.5  calm
     >>> len(result.timeline), result.distribution.round(2).to_dict()
     (5, {'angry': 0.25, 'calm': 0.75})
+
+    A file gives the same analysis, read here in blocks of a quarter second:
+
+    >>> import os, tempfile
+    >>> import soundfile as sf
+    >>> path = os.path.join(tempfile.mkdtemp(), "long.wav")
+    >>> sf.write(path, long, 16000, subtype="FLOAT")
+    >>> analyse_recording(model, path, block_size=4000).timeline.equals(result.timeline)
+    True
     """
     transformer = audio_transformer(model)
     read_sr = transformer.input_sr or transformer.sr
+    n_window, n_hop = _window_sizes(transformer, window, hop, read_sr)
+    if int(block_size) != block_size or block_size < 1:
+        raise ValueError(f"block_size must be a positive integer, got {block_size!r}.")
+    block_size = int(block_size)
+
+    if isinstance(recording, (str, os.PathLike)):
+        source = os.fspath(recording)
+        # the model's own choice for truncated files (models saved before it had one: error)
+        truncated = getattr(transformer, "truncated", "error")
+        info = audio_info(source, truncated=truncated)
+        blocks = _file_blocks(source, info, block_size, truncated)
+        rate = info.samplerate
+    else:
+        source = "waveform"
+        audio = check_waveform(recording, source="recording")
+        blocks = _array_blocks(audio, block_size)
+        rate = read_sr if sr is None else sr
+
+    windower = _Windower(n_window, n_hop)
+    starts, stops, probas, pending = [], [], [], []
+
+    def classify(batch):
+        starts.extend(start for start, _ in batch)
+        stops.extend(start + clip.size for start, clip in batch)
+        probas.append(np.asarray(model.predict_proba([clip for _, clip in batch]), dtype=float))
+
+    for block in _resampled(blocks, rate, read_sr):
+        pending.extend(windower.push(block))
+        while len(pending) >= WINDOW_BATCH:
+            classify(pending[:WINDOW_BATCH])
+            del pending[:WINDOW_BATCH]
+    pending.extend(windower.finish())
+    if pending:
+        classify(pending)
+    return _analysis(model, source, windower.total / read_sr,
+                     np.column_stack([starts, stops]) / read_sr, np.concatenate(probas))
+
+
+def _window_sizes(transformer, window, hop, read_sr) -> tuple[int, int]:
+    """Window and hop in samples, from seconds checked against the model's clip duration."""
     if window is None:
         if transformer.duration is None:
             raise ValueError(
@@ -186,29 +346,19 @@ def analyse_recording(model, recording, *, window: float | None = None,
     hop = window / 2 if hop is None else hop
     if not hop > 0:
         raise ValueError(f"hop must be a positive number of seconds, got {hop!r}.")
+    return max(1, round(window * read_sr)), max(1, round(hop * read_sr))
 
-    if isinstance(recording, (str, os.PathLike)):
-        source = os.fspath(recording)
-        audio = load_audio(source, read_sr)
-    else:
-        source = "waveform"
-        audio = check_waveform(recording, source="recording")
-        if sr is not None and sr != read_sr:
-            audio = resample(audio, sr, read_sr)
-    n_window = max(1, round(window * read_sr))
-    n_hop = max(1, round(hop * read_sr))
-    bounds = window_bounds(audio.size, n_window, n_hop)
-    clips = [audio[start:stop] for start, stop in bounds]
-    proba = np.asarray(model.predict_proba(clips), dtype=float)
+
+def _analysis(model, source, duration, bounds, proba) -> RecordingAnalysis:
     classes = [str(c) for c in model.classes_]
     timeline = pd.DataFrame(proba, columns=classes)
     timeline.insert(0, "label", np.asarray(classes, dtype=object)[proba.argmax(axis=1)])
-    timeline.insert(0, "end", bounds[:, 1] / read_sr)
-    timeline.insert(0, "start", bounds[:, 0] / read_sr)
+    timeline.insert(0, "end", bounds[:, 1])
+    timeline.insert(0, "start", bounds[:, 0])
     distribution = pd.Series(proba.mean(axis=0), index=classes, name="probability")
     return RecordingAnalysis(
         source=source,
-        duration=audio.size / read_sr,
+        duration=duration,
         timeline=timeline,
         distribution=distribution,
         label=classes[int(np.argmax(distribution.to_numpy()))],

@@ -9,8 +9,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_ser import AudioFeatureTransformer
-from sklearn_ser.windows import analyse_recording, audio_transformer, window_bounds
+from sklearn_ser import AudioFeatureTransformer, windows
+from sklearn_ser.audio import AudioInputError, load_audio, resample
+from sklearn_ser.windows import (
+    _resampled,
+    _Windower,
+    analyse_recording,
+    audio_transformer,
+    window_bounds,
+)
 
 SR = 16000
 
@@ -132,3 +139,123 @@ def test_needs_an_audio_pipeline():
 def test_missing_file_is_named(tone_vs_noise, tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nope\.wav"):
         analyse_recording(tone_vs_noise, tmp_path / "nope.wav")
+
+
+# --- streaming: the same windows and probabilities as decoding the recording whole ----------
+
+
+def _whole_file_analysis(model, y, window, hop):
+    """The whole-file path: every window of the decoded recording, classified in one call."""
+    bounds = window_bounds(y.size, window, hop)
+    return bounds, model.predict_proba([y[start:stop] for start, stop in bounds])
+
+
+@pytest.mark.parametrize("n, window, hop", [(10, 4, 2), (11, 4, 3), (100, 30, 7), (3, 4, 2),
+                                            (4, 4, 2), (100, 10, 25), (97, 97, 5)])
+@pytest.mark.parametrize("block", [1, 3, 16, 1000])
+def test_windower_cuts_the_windows_of_window_bounds(n, window, hop, block):
+    y = np.arange(n, dtype=np.float32)
+    windower = _Windower(window, hop)
+    windows = []
+    for start in range(0, n, block):
+        windows += windower.push(y[start:start + block])
+        # memory: the samples a later window may need, never the recording so far
+        assert windower.buffer.size <= window + block
+    windows += windower.finish()
+    expected = window_bounds(n, window, hop)
+    assert [start for start, _ in windows] == expected[:, 0].tolist()
+    for (start, clip), (_, stop) in zip(windows, expected):
+        np.testing.assert_array_equal(clip, y[start:stop])
+
+
+@pytest.mark.parametrize("orig_sr", [8000, 22050, 44100])
+def test_streamed_resampling_equals_whole_resampling(rng, orig_sr):
+    y = rng.standard_normal(orig_sr + 777).astype(np.float32)
+    blocks = (y[i:i + 1000] for i in range(0, y.size, 1000))
+    streamed = np.concatenate(list(_resampled(blocks, orig_sr, SR)))
+    np.testing.assert_array_equal(streamed, resample(y, orig_sr, SR))
+
+
+@pytest.fixture
+def recorded(tone_vs_noise, monkeypatch):
+    """The model, three windows per call, the windows it got, and its own predict_proba.
+
+    Probabilities are compared to a relative 1e-6: the stand-in classifier's float32 matrix
+    product rounds a row differently depending on how many rows a call holds. The windows
+    themselves must be equal sample for sample.
+    """
+    monkeypatch.setattr(windows, "WINDOW_BATCH", 3)
+    seen = []
+    predict_proba = tone_vs_noise.predict_proba
+
+    def recording_predict_proba(clips):
+        assert len(clips) <= 3
+        seen.extend(clips)
+        return predict_proba(clips)
+
+    monkeypatch.setattr(tone_vs_noise, "predict_proba", recording_predict_proba)
+    return tone_vs_noise, seen, predict_proba
+
+
+def _check_same_analysis(result, seen, predict_proba, whole, hop):
+    bounds = window_bounds(whole.size, SR, hop)
+    np.testing.assert_array_equal(result.timeline[["start", "end"]].to_numpy() * SR, bounds)
+    assert len(seen) == len(bounds)
+    for clip, (start, stop) in zip(seen, bounds):
+        np.testing.assert_array_equal(clip, whole[start:stop])
+    proba = predict_proba([whole[start:stop] for start, stop in bounds])
+    np.testing.assert_allclose(result.timeline[["noise", "tone"]].to_numpy(), proba, rtol=1e-6)
+    assert result.duration == whole.size / SR
+
+
+@pytest.mark.parametrize("file_sr, channels", [(SR, 1), (22050, 2)])
+def test_streamed_file_equals_whole_file(recorded, tone, rng, tmp_path, monkeypatch,
+                                         file_sr, channels):
+    model, seen, predict_proba = recorded
+    # tone, noise, tone: 5.3 s in many 0.1-s blocks, and a last window ending at the end
+    y = np.concatenate([tone(150, 2.0, sr=file_sr), 0.3 * rng.standard_normal(int(1.5 * file_sr)),
+                        tone(220, 1.8, sr=file_sr)]).astype(np.float32)
+    if channels == 2:
+        y = np.stack([y, 0.5 * y[::-1]], axis=1)
+    path = tmp_path / "long.wav"
+    sf.write(path, y, file_sr, subtype="FLOAT")
+    block, reads = file_sr // 10, []
+
+    def recording_load_audio(*args, **kwargs):
+        reads.append(load_audio(*args, **kwargs))
+        return reads[-1]
+
+    monkeypatch.setattr(windows, "load_audio", recording_load_audio)
+    result = analyse_recording(model, path, hop=0.3, block_size=block)
+    assert len(reads) > 50 and max(r.size for r in reads) <= block + 1  # never read whole
+    _check_same_analysis(result, seen, predict_proba, load_audio(path, SR), round(0.3 * SR))
+    assert set(result.timeline["label"]) == {"tone", "noise"}
+
+
+def test_streamed_waveform_equals_whole_waveform(recorded, tone):
+    model, seen, predict_proba = recorded
+    y = np.concatenate([tone(140, 1.7, sr=8000), tone(260, 1.9, sr=8000)])
+    result = analyse_recording(model, y, sr=8000, hop=0.25, block_size=777)
+    _check_same_analysis(result, seen, predict_proba, resample(y, 8000, SR), SR // 4)
+
+
+def test_bad_sample_in_a_later_block_names_the_file(tone_vs_noise, tone, tmp_path):
+    y = tone(150, 3.0)
+    y[int(2.5 * SR)] = np.nan
+    path = tmp_path / "broken.wav"
+    sf.write(path, y, SR, subtype="FLOAT")
+    with pytest.raises(AudioInputError, match=r"broken\.wav.*NaN"):
+        analyse_recording(tone_vs_noise, path, block_size=SR // 2)
+
+
+def test_empty_file_is_named(tone_vs_noise, tmp_path):
+    path = tmp_path / "empty.wav"
+    sf.write(path, np.zeros(0, dtype=np.float32), SR)
+    with pytest.raises(AudioInputError, match=r"empty\.wav.*empty"):
+        analyse_recording(tone_vs_noise, path)
+
+
+@pytest.mark.parametrize("block_size", [0, -5, 2.5])
+def test_bad_block_size(tone_vs_noise, rng, block_size):
+    with pytest.raises(ValueError, match="block_size"):
+        analyse_recording(tone_vs_noise, _noise(rng, 2.0), block_size=block_size)
