@@ -17,7 +17,7 @@ import numpy as np
 
 from .audio import condition, fix_length, peak_normalize
 from .augment import apply_augmentation
-from .features import FeatureParams, extract_features
+from .features import FeatureParams, compute_features
 from .inputs import decode_source
 
 #: With a fixed ``duration``, at most ``duration + READ_MARGIN`` seconds of a file are
@@ -37,7 +37,7 @@ class _Config:
     duration: float | None
     top_db: float | None
     pad_mode: str
-    features: tuple
+    features: tuple  # ((name, Feature), ...) from resolve_features: workers get the objects
     params: FeatureParams
     augmentations: tuple
     stats: bool
@@ -84,7 +84,7 @@ def _clip_features(source, config: _Config, seed):
             aug = apply_augmentation(func, params, y, config.sr, rng, source.label)
             views.append(peak_normalize(fix_length(aug, y.size, config.pad_mode)))
         views = np.stack(views)
-    feats = extract_features(views, config.features, config.params)
+    feats = compute_features(views, config.features, config.params)
     if config.stats:
         feats = np.concatenate([feats.mean(axis=-2), feats.std(axis=-2)], axis=-1)
     return feats if seed is not None else feats[0]

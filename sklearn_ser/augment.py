@@ -11,6 +11,7 @@ accepts the names, ``(name, params)`` pairs, or any callable with the same signa
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -20,7 +21,7 @@ import numpy as np
 import scipy.fft
 
 from .audio import fix_length
-from .decode import check_waveform, load_audio, resample
+from .decode import audio_info, check_waveform, load_audio, resample
 from .features import hann_window, stft
 
 __all__ = [
@@ -34,10 +35,10 @@ __all__ = [
 ]
 
 
-def _draw(rng: np.random.Generator, value, name: str) -> float:
-    """Draw uniformly from a ``(low, high)`` range, or return a scalar as is."""
+def _range(value, name: str) -> tuple[float, float]:
+    """``(low, high)`` of a range parameter; a scalar is the range ``(v, v)``."""
     if isinstance(value, Real):
-        return float(value)
+        return float(value), float(value)
     try:
         if isinstance(value, str):
             raise TypeError("a string is not a range")
@@ -47,6 +48,14 @@ def _draw(rng: np.random.Generator, value, name: str) -> float:
                          f"pair, got {value!r}.") from exc
     if low > high:
         raise ValueError(f"Augmentation parameter '{name}' has low > high: {value!r}.")
+    return low, high
+
+
+def _draw(rng: np.random.Generator, value, name: str) -> float:
+    """Draw uniformly from a ``(low, high)`` range, or return a scalar as is."""
+    if isinstance(value, Real):
+        return float(value)
+    low, high = _range(value, name)
     return float(rng.uniform(low, high)) if high > low else low
 
 
@@ -331,10 +340,61 @@ AUGMENTATIONS: dict[str, Callable] = {
 }
 
 
+#: Values the range parameters of the built-in augmentations accept (both ends of a range),
+#: checked by :func:`resolve_augmentations`, i.e. in ``fit``, not first inside a worker.
+_LIMITS: dict[str, tuple[Callable[[float], bool], str]] = {
+    "snr_db": (np.isfinite, "finite"),
+    "rate": (lambda v: 0 < v <= 4, "in (0, 4]"),
+    "n_steps": (lambda v: -24 <= v <= 24, "in [-24, 24] semitones"),
+    "seconds": (np.isfinite, "finite"),
+    "delay": (lambda v: 0 <= v <= 10, "in [0, 10] seconds"),
+    "decay": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "rt60": (lambda v: 0 < v <= 10, "in (0, 10] seconds"),  # the impulse response's length
+    "wet": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+}
+
+
+def _check_noise_files(files, aug: str) -> None:
+    if isinstance(files, (str, bytes, os.PathLike)) or not isinstance(files, Sequence):
+        raise ValueError(f"Augmentation {aug!r}: parameter 'noise_files' must be a sequence of "
+                         f"paths, got {files!r}.")
+    for path in files:
+        audio_info(path)  # exists and decodes: the error names the file
+
+
+def check_augmentation_params(aug: str, func: Callable, params: dict) -> None:
+    """Check the parameter names of one augmentation against its signature, and the values
+    of the built-in range parameters against :data:`_LIMITS`; a ValueError names both."""
+    try:
+        signature = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):  # no introspectable signature: the call will tell
+        signature = []
+    if signature and not any(p.kind is p.VAR_KEYWORD for p in signature):
+        # every parameter after (y, sr, rng) that can be passed by keyword
+        known = [p.name for p in signature[3:]
+                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise ValueError(f"Augmentation {aug!r} has no parameter {unknown}; its parameters "
+                             f"are {known}.")
+    if func not in AUGMENTATIONS.values():
+        return
+    for name, value in params.items():
+        if name == "noise_files":
+            if value is not None:
+                _check_noise_files(value, aug)
+            continue
+        accepts, description = _LIMITS[name]
+        if not all(accepts(end) for end in _range(value, name)):
+            raise ValueError(f"Augmentation {aug!r}: parameter {name!r} must be {description}, "
+                             f"got {value!r}.")
+
+
 def resolve_augmentations(augment) -> list[tuple[str, Callable, dict]]:
     """Turn the ``augment`` parameter into ``[(name, function, params), ...]``.
 
-    Raises a ValueError naming the parameter for anything it does not understand.
+    Raises a ValueError naming the parameter for anything it does not understand, including
+    parameter names an augmentation does not take and values out of range.
     """
     if augment is None:
         return []
@@ -367,6 +427,8 @@ def resolve_augmentations(augment) -> list[tuple[str, Callable, dict]]:
                 f"Parameter 'augment' holds {item!r}; each entry must be a name "
                 f"({sorted(AUGMENTATIONS)}), a (name, params) pair or a callable."
             )
+    for name, func, params in resolved:
+        check_augmentation_params(name, func, params)
     return resolved
 
 

@@ -360,10 +360,35 @@ class SpectralContext:
 
 @dataclass(frozen=True)
 class Feature:
-    """A registered feature: ``compute(ctx) -> (..., n_dims, n_frames)`` and its column names."""
+    """A registered feature: ``compute(ctx) -> (..., n_dims, n_frames)`` and its column names.
+
+    Resolved features, not their names, travel to joblib workers (see
+    :func:`resolve_features`): a worker process does not see what :func:`register_feature`
+    added to the registry of the main process. Both callables must therefore be picklable,
+    i.e. defined at module level.
+    """
 
     compute: Callable[[SpectralContext], np.ndarray]
     names: Callable[[FeatureParams], list[str]]
+
+
+@dataclass(frozen=True)
+class _FixedNames:
+    names: tuple[str, ...]
+
+    def __call__(self, params: FeatureParams) -> list[str]:
+        return list(self.names)
+
+
+@dataclass(frozen=True)
+class _IndexedNames:
+    """``prefix_0 ... prefix_{n-1}`` with ``n`` the ``FeatureParams`` attribute ``attr``."""
+
+    prefix: str
+    attr: str
+
+    def __call__(self, params: FeatureParams) -> list[str]:
+        return [f"{self.prefix}_{i}" for i in range(getattr(params, self.attr))]
 
 
 FEATURES: dict[str, Feature] = {}
@@ -377,16 +402,41 @@ def register_feature(name: str, compute: Callable, names: Callable | list[str]) 
     name : str
         Name used in ``AudioFeatureTransformer(features=[...])``.
     compute : callable
-        ``compute(ctx: SpectralContext) -> ndarray of shape (..., n_dims, n_frames)``.
+        ``compute(ctx: SpectralContext) -> ndarray of shape (..., n_dims, n_frames)``,
+        defined at module level so that it pickles to parallel workers (``n_jobs > 1``).
     names : callable or list of str
-        Column names, or ``names(params: FeatureParams) -> list of str``.
+        Column names, or ``names(params: FeatureParams) -> list of str`` (picklable too).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.features import (FEATURES, FeatureParams, extract_features,
+    ...                                   register_feature)
+    >>> def peak_bin(ctx):  # index of the loudest STFT bin of each frame
+    ...     return np.argmax(ctx.power, axis=-2)[..., np.newaxis, :].astype(np.float32)
+    >>> register_feature("peak_bin", peak_bin, ["peak_bin"])
+    >>> extract_features(np.ones(4000), ["rms", "peak_bin"], FeatureParams()).shape
+    (16, 2)
+    >>> del FEATURES["peak_bin"]  # the registry is global: leave it as this example found it
     """
-    names_fn = names if callable(names) else (lambda params, _n=list(names): _n)
+    names_fn = names if callable(names) else _FixedNames(tuple(names))
     FEATURES[name] = Feature(compute=compute, names=names_fn)
 
 
-def _indexed(prefix: str, attr: str):
-    return lambda p: [f"{prefix}_{i}" for i in range(getattr(p, attr))]
+def _mfcc(ctx: SpectralContext) -> np.ndarray:
+    return ctx.mfcc
+
+
+def _delta(ctx: SpectralContext) -> np.ndarray:
+    return ctx.delta(1)
+
+
+def _delta2(ctx: SpectralContext) -> np.ndarray:
+    return ctx.delta(2)
+
+
+def _log_mel(ctx: SpectralContext) -> np.ndarray:
+    return ctx.log_mel
 
 
 def _zcr(ctx: SpectralContext) -> np.ndarray:
@@ -420,22 +470,23 @@ def _spectral_centroid(ctx: SpectralContext) -> np.ndarray:
     return centroid[..., np.newaxis, :]
 
 
-def _librosa_feature(name: str, **kwargs):
+@dataclass(frozen=True)
+class _LibrosaFeature:
     """A feature computed by ``librosa.feature.<name>`` from the shared magnitude spectrum.
 
     librosa is imported on first use only: the built-in features above do without it, so
     parallel workers that do not need these start faster.
     """
 
-    def compute(ctx: SpectralContext) -> np.ndarray:
+    name: str
+
+    def __call__(self, ctx: SpectralContext) -> np.ndarray:
         import librosa
 
         p = ctx.params
-        return getattr(librosa.feature, name)(
-            S=ctx.magnitude, sr=p.sr, n_fft=p.n_fft, hop_length=p.hop_length, **kwargs
+        return getattr(librosa.feature, self.name)(
+            S=ctx.magnitude, sr=p.sr, n_fft=p.n_fft, hop_length=p.hop_length
         )
-
-    return compute
 
 
 def _spectral_flatness(ctx: SpectralContext) -> np.ndarray:
@@ -456,18 +507,18 @@ def _chroma(ctx: SpectralContext) -> np.ndarray:
 
 register_feature("zcr", _zcr, ["zcr"])
 register_feature("rms", _rms, ["rms"])
-register_feature("mfcc", lambda ctx: ctx.mfcc, _indexed("mfcc", "n_mfcc"))
-register_feature("delta", lambda ctx: ctx.delta(1), _indexed("mfcc_delta", "n_mfcc"))
-register_feature("delta2", lambda ctx: ctx.delta(2), _indexed("mfcc_delta2", "n_mfcc"))
-register_feature("mel", lambda ctx: ctx.log_mel, _indexed("mel", "n_mels"))
+register_feature("mfcc", _mfcc, _IndexedNames("mfcc", "n_mfcc"))
+register_feature("delta", _delta, _IndexedNames("mfcc_delta", "n_mfcc"))
+register_feature("delta2", _delta2, _IndexedNames("mfcc_delta2", "n_mfcc"))
+register_feature("mel", _log_mel, _IndexedNames("mel", "n_mels"))
 register_feature("spectral_centroid", _spectral_centroid, ["spectral_centroid"])
 register_feature(
-    "spectral_bandwidth", _librosa_feature("spectral_bandwidth"), ["spectral_bandwidth"]
+    "spectral_bandwidth", _LibrosaFeature("spectral_bandwidth"), ["spectral_bandwidth"]
 )
-register_feature("spectral_rolloff", _librosa_feature("spectral_rolloff"), ["spectral_rolloff"])
+register_feature("spectral_rolloff", _LibrosaFeature("spectral_rolloff"), ["spectral_rolloff"])
 register_feature(
     "spectral_contrast",
-    _librosa_feature("spectral_contrast"),
+    _LibrosaFeature("spectral_contrast"),
     [f"spectral_contrast_{i}" for i in range(7)],
 )
 register_feature("spectral_flatness", _spectral_flatness, ["spectral_flatness"])
@@ -494,6 +545,16 @@ def check_feature_names(features) -> tuple[str, ...]:
     if len(set(features)) != len(features):
         raise ValueError(f"Parameter 'features' repeats a feature: {list(features)}.")
     return features
+
+
+def resolve_features(features) -> tuple[tuple[str, Feature], ...]:
+    """The validated ``features`` parameter as ``((name, Feature), ...)``.
+
+    What joblib workers receive: the objects themselves, so features registered in the main
+    process after the workers started (or in a process they never imported) work in
+    parallel as they do with ``n_jobs=1``.
+    """
+    return tuple((name, FEATURES[name]) for name in check_feature_names(features))
 
 
 def feature_names(features, params: FeatureParams) -> list[str]:
@@ -524,7 +585,12 @@ def extract_features(y: np.ndarray, features, params: FeatureParams) -> np.ndarr
     >>> extract_features(y, ["zcr", "rms", "mfcc"], FeatureParams(n_mfcc=13)).shape
     (2, 63, 15)
     """
+    return compute_features(y, resolve_features(features), params)
+
+
+def compute_features(y: np.ndarray, resolved, params: FeatureParams) -> np.ndarray:
+    """:func:`extract_features` with features already resolved by :func:`resolve_features`."""
     ctx = SpectralContext(y, params)
-    blocks = [FEATURES[name].compute(ctx) for name in check_feature_names(features)]
+    blocks = [feature.compute(ctx) for _, feature in resolved]
     # the built-in blocks are views of frames-first arrays: swapping back reads them in order
     return np.concatenate([np.swapaxes(b, -1, -2) for b in blocks], axis=-1, dtype=np.float32)

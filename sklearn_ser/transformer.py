@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from ._clip import _clip_features, _Config
 from .augment import resolve_augmentations
 from .decode import MAX_SR, MIN_SR, AudioInputError
-from .features import FeatureParams, check_feature_names, feature_names
+from .features import FeatureParams, check_feature_names, feature_names, resolve_features
 from .inputs import clip_sources
 
 __all__ = ["AudioFeatureTransformer"]
@@ -235,7 +235,7 @@ class AudioFeatureTransformer(TransformerMixin, BaseEstimator):
             duration=self.duration,
             top_db=self.top_db,
             pad_mode=self.pad_mode,
-            features=check_feature_names(self.features),
+            features=resolve_features(self.features),
             params=self._feature_params(),
             augmentations=tuple(augmentations),
             stats=self.output == "stats",

@@ -398,3 +398,49 @@ def test_pad_mode_wrap_repeats_short_clips_instead_of_padding_silence():
                                atol=1.0)
     with pytest.raises(ValueError, match="pad_mode"):
         AudioFeatureTransformer(pad_mode="reflect").fit(tone)
+
+
+def spectral_peak_bin(ctx):
+    """A custom feature at module level, so that it pickles to worker processes."""
+    return np.argmax(ctx.power, axis=-2)[..., np.newaxis, :].astype(np.float32)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_registered_custom_feature_works_in_parallel_workers(wav_dir, n_jobs):
+    # workers never see the main process's registry: they receive the feature objects
+    from sklearn_ser.features import FEATURES, register_feature
+
+    register_feature("peak_bin", spectral_peak_bin, ["peak_bin"])
+    try:
+        X = small(features=("rms", "peak_bin"), n_jobs=n_jobs).fit_transform(wav_dir)
+        serial = small(features=("rms", "peak_bin"), n_jobs=1).fit_transform(wav_dir)
+    finally:
+        del FEATURES["peak_bin"]
+    assert X.shape == (6, small().fit(wav_dir).n_frames_, 2)
+    np.testing.assert_array_equal(X, serial)
+    assert np.ptp(X[..., 1]) > 0  # the tones of different pitch peak in different bins
+
+
+@pytest.mark.parametrize("augment, message", [
+    ([("noise", {"snr": 10})], r"'noise' has no parameter \['snr'\]"),
+    ([("echo", {"decay": (0.5, 2.0)})], r"'echo': parameter 'decay' must be in \[0, 1\]"),
+    ([("reverb", {"rt60": 600})], r"'reverb': parameter 'rt60' must be in \(0, 10\]"),
+    ([("stretch_pitch", {"rate": (1.2, 0.8)})], r"'rate' has low > high"),
+    ([("shift", {"seconds": "far"})], r"'seconds' must be a number or a \(low, high\) pair"),
+    ([("noise", {"noise_files": ["missing.wav"]})], r"missing\.wav.*does not exist"),
+])
+def test_augmentation_parameters_are_validated_in_fit(augment, message):
+    clips = [np.zeros(8000)]
+    with pytest.raises((ValueError, FileNotFoundError), match=message):
+        small(augment=augment).fit(clips)  # fit, before any clip reaches a worker
+
+
+def test_custom_augmentation_parameters_are_checked_against_its_signature():
+    def louder(y, sr, rng, gain=2.0):
+        return gain * y
+
+    clips = [np.ones(8000)]
+    X = small(augment=[(louder, {"gain": 3.0})], random_state=0).fit_transform(clips)
+    assert X.shape[1] == 2
+    with pytest.raises(ValueError, match=r"'louder' has no parameter \['gian'\]"):
+        small(augment=[(louder, {"gian": 3.0})]).fit(clips)
