@@ -1,0 +1,465 @@
+"""OpenSmileTransformer: openSMILE's standard feature sets (eGeMAPS, ComParE, ...) as a transformer.
+
+The clips go through the library's own front end (:mod:`sklearn_ser.inputs`): the same input
+forms, the same decoding and the same error messages as
+:class:`~sklearn_ser.AudioFeatureTransformer`. What differs is the default: openSMILE gets
+the decoded signal as it is, at the file's own sample rate, so that the functionals equal
+``opensmile.Smile(...).process_file`` on the same file, the figures papers report.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, check_memory
+from tqdm.auto import tqdm
+
+from .audio import AudioInputError, condition, fix_length, peak_normalize, trim_silence
+from .augment import apply_augmentation, resolve_augmentations
+from .clip_pipeline import READ_MARGIN, _freeze_imports_in_worker
+from .decode import audio_info
+from .inputs import clip_sources, decode_source
+
+__all__ = ["FEATURE_LEVELS", "OpenSmileTransformer"]
+
+#: ``level`` -> name of the member of ``opensmile.FeatureLevel``.
+FEATURE_LEVELS = {
+    "functionals": "Functionals",
+    "lld": "LowLevelDescriptors",
+    "lld_deltas": "LowLevelDescriptors_Deltas",
+}
+
+#: openSMILE reads 16-bit PCM: the Python wrapper scales by 32768 and casts to int16, where
+#: +1.0 would wrap around to -32768. Normalised peaks stop one step below.
+_INT16_PEAK = np.float32(32767 / 32768)
+
+#: A clip at a rate other than the probe's may give a frame or two more or fewer for the same
+#: duration (the 10 ms hop rounds to whole samples: 220 at 22.05 kHz); beyond that the clip
+#: is refused rather than stretched.
+_FRAME_TOLERANCE = 2
+
+
+def _import_opensmile():
+    try:
+        import opensmile
+    except ImportError as exc:
+        raise ImportError(
+            "OpenSmileTransformer needs the 'opensmile' package: "
+            "pip install sklearn-ser[opensmile]"
+        ) from exc
+    return opensmile
+
+
+_SMILES: dict = {}
+
+
+def _smile(feature_set: str, level: str):
+    """The ``opensmile.Smile`` of a feature set and level, built once per process.
+
+    Building one parses the configuration files (~0.5 s); the object is not shipped to
+    joblib workers, each worker builds its own on first use.
+    """
+    key = (feature_set, level)
+    if key not in _SMILES:
+        opensmile = _import_opensmile()
+        _SMILES[key] = opensmile.Smile(
+            feature_set=opensmile.FeatureSet[feature_set],
+            feature_level=opensmile.FeatureLevel[FEATURE_LEVELS[level]],
+        )
+    return _SMILES[key]
+
+
+@dataclass(frozen=True)
+class _SmileConfig:
+    """What a worker needs to turn one clip into openSMILE features (picklable, hashable)."""
+
+    feature_set: str
+    level: str
+    sr: int | None
+    input_sr: int | None
+    duration: float | None
+    top_db: float | None
+    normalize: bool
+    pad_mode: str
+    n_frames: int | None
+    augmentations: tuple = ()
+    truncated: str = "error"
+
+
+def _decode(source, config: _SmileConfig) -> tuple[np.ndarray, int]:
+    """The clip's waveform and its rate: resampled to ``config.sr``, or at its own rate."""
+    max_duration = None if config.duration is None else config.duration + READ_MARGIN
+    if config.sr is not None:
+        sr = config.sr
+    elif source.kind == "path":
+        sr = audio_info(source.value, truncated=config.truncated).samplerate
+    else:
+        sr = config.input_sr  # fit made sure waveforms have a rate
+    y = decode_source(source, sr=sr, input_sr=config.input_sr, max_duration=max_duration,
+                      truncated=config.truncated)
+    return y, sr
+
+
+def _to_16bit_range(y: np.ndarray, label: str, normalize: bool) -> np.ndarray:
+    if normalize:
+        return peak_normalize(y) * _INT16_PEAK
+    peak = float(np.max(np.abs(y)))
+    if peak > 1.0:
+        raise AudioInputError(
+            f"{label} has samples beyond [-1, 1] (peak {peak:.4g}); openSMILE reads 16-bit "
+            "audio, where they would wrap around. Scale the waveform or set normalize=True."
+        )
+    # a sample of exactly +1.0 (not in decoded PCM files) is one step out of int16's range
+    return np.minimum(y, _INT16_PEAK)
+
+
+def _condition(y: np.ndarray, sr: int, label: str, config: _SmileConfig) -> np.ndarray:
+    if config.normalize:
+        y = condition(y, sr, duration=config.duration, top_db=config.top_db,
+                      pad_mode=config.pad_mode)
+    else:
+        y = trim_silence(y, config.top_db)
+        if config.duration is not None:
+            y = fix_length(y, round(config.duration * sr), config.pad_mode)
+    return _to_16bit_range(y, label, config.normalize)
+
+
+def _run_smile(y: np.ndarray, sr: int, label: str, config: _SmileConfig) -> np.ndarray:
+    """openSMILE on one waveform: (n_features,) functionals or (n_frames, n_features) LLDs."""
+    smile = _smile(config.feature_set, config.level)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Segment too short": refused below
+        out = smile(y[np.newaxis], sr)[0].T  # (n_frames, n_features)
+    if out.shape[0] == 0 or np.isnan(out).all():
+        raise AudioInputError(
+            f"{label} is too short for openSMILE's {config.feature_set} ({y.size / sr:.3f} s "
+            f"at {sr} Hz): it gave no {config.level}. Set a longer 'duration' to pad clips."
+        )
+    if config.level == "functionals":
+        return out[0]
+    missing = config.n_frames - out.shape[0]
+    if abs(missing) > _FRAME_TOLERANCE:
+        raise AudioInputError(
+            f"{label} gave {out.shape[0]} frames of {config.level}, expected "
+            f"{config.n_frames} for {config.duration} s."
+        )
+    if missing > 0:  # the last frame repeated, see _FRAME_TOLERANCE
+        return np.concatenate([out, np.repeat(out[-1:], missing, axis=0)])
+    return out[: config.n_frames]
+
+
+def _smile_clip(source, config: _SmileConfig, seed):
+    """openSMILE features of one clip, and of its augmented views when ``seed`` is given."""
+    _freeze_imports_in_worker()
+    y, sr = _decode(source, config)
+    y = _condition(y, sr, source.label, config)
+    if seed is None:
+        return _run_smile(y, sr, source.label, config)
+    views, peak = [y], np.float32(np.max(np.abs(y)))
+    for k, (_, func, params) in enumerate(config.augmentations):
+        # one generator per augmentation, as AudioFeatureTransformer draws them
+        rng = np.random.default_rng([seed, k])
+        aug = apply_augmentation(func, params, y, sr, rng, source.label)
+        # a view keeps the clean clip's peak: its level is not what the view varies
+        views.append(peak_normalize(fix_length(aug, y.size, config.pad_mode)) * peak)
+    return np.stack([_run_smile(v, sr, source.label, config) for v in views])
+
+
+class OpenSmileTransformer(TransformerMixin, BaseEstimator):
+    """openSMILE's standard feature sets (eGeMAPS, ComParE, ...) for scikit-learn and SERClassifier.
+
+    Each clip is read by the library's front end (the inputs, loading and error messages of
+    :class:`~sklearn_ser.AudioFeatureTransformer`) and handed to openSMILE through the
+    ``opensmile`` package (``pip install sklearn-ser[opensmile]``). By default the decoded
+    signal goes to openSMILE as it is, at the file's own sample rate, so the functionals equal
+    ``opensmile.Smile(feature_set, "Functionals").process_file(path)`` on a mono file: the
+    figures papers report. Trimming, peak normalisation and a fixed length are options; they
+    reuse the conditioning functions of :mod:`sklearn_ser.audio`.
+
+    .. note::
+        With ``augment`` set (low-level descriptors only), ``fit_transform`` differs from
+        ``fit(X).transform(X)`` as in :class:`~sklearn_ser.AudioFeatureTransformer`: it returns
+        each clip and its augmented views on an extra axis, ``(n_samples, n_views, n_frames,
+        n_features)`` with view 0 the clean clip, while ``transform`` never augments. One
+        output row per input row is kept, so cross-validation splits clips, and
+        :class:`~sklearn_ser.SERClassifier` unrolls the views into training rows.
+
+    Parameters
+    ----------
+    feature_set : str, default="eGeMAPSv02"
+        A member of ``opensmile.FeatureSet``: ``"eGeMAPSv02"`` (88 functionals, 25 LLDs),
+        ``"ComParE_2016"`` (6,373 functionals, 65 LLDs), ``"GeMAPSv01b"`` (62 functionals),
+        ``"emobase"``, ``"IS09"`` ... ``"IS13"``. Deprecated sets (``"eGeMAPSv01a"``, ...)
+        work with openSMILE's deprecation warning.
+    level : {"functionals", "lld", "lld_deltas"}, default="functionals"
+        ``"functionals"``: statistics over the clip, float32 ``(n_samples, n_features)``
+        for scikit-learn estimators. ``"lld"``: the low-level descriptors frame by frame
+        (10 ms hop), float32 ``(n_samples, n_frames, n_features)`` for
+        :class:`~sklearn_ser.SERClassifier`; needs ``duration``. ``"lld_deltas"``: their
+        deltas (ComParE and the IS sets only).
+    sr : int or None, default=None
+        Sample rate clips are resampled to before openSMILE. None hands each file over at
+        its own rate, as ``process_file`` reads it.
+    input_sr : int or None, default=None
+        Sample rate of in-memory waveforms (files carry their own). None means they are at
+        ``sr``; with ``sr=None`` too, waveforms are refused for want of a rate.
+    duration : float or None, default=None
+        Clip length in seconds after trimming (padded as ``pad_mode`` says, or cropped at the
+        end); None keeps each clip's length. Required by the LLD levels, whose frame count
+        it fixes (:attr:`n_frames_`); a clip at a rate other than ``sr`` (or 16 kHz) may give
+        a frame or two more or fewer, which are cropped, or filled by repeating the last.
+    top_db : float or None, default=None
+        Trim leading and trailing audio quieter than this many dB below the peak
+        (:func:`sklearn_ser.audio.trim_silence`); None keeps the clip as it is.
+    normalize : bool, default=False
+        Peak-normalise each clip (just below full scale: openSMILE reads 16-bit audio).
+        Without it, waveforms must lie within [-1, 1], as decoded files do.
+    pad_mode : {"constant", "wrap"}, default="constant"
+        How a clip shorter than ``duration`` is filled: silence, or repeating it.
+    augment : None or sequence, default=None
+        Augmented views added by ``fit_transform`` (LLD levels only), as in
+        :class:`~sklearn_ser.AudioFeatureTransformer`: names from
+        :data:`sklearn_ser.augment.AUGMENTATIONS`, ``(name, params)`` pairs or callables.
+    truncated : {"error", "warn"}, default="error"
+        What a file shorter than its header declares gives: an error, or a warning and the
+        samples present.
+    n_jobs : int or None, default=None
+        Clips processed in parallel with joblib (-1: all cores). Each worker process builds
+        its own openSMILE object on first use.
+    verbose : int, default=0
+        Show a progress bar over clips when > 0.
+    memory : None, str or joblib.Memory, default=None
+        Cache the features of each clip, keyed on the file's content and the parameters.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the augmentations of ``fit_transform``.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+        openSMILE's name of each feature (the last axis of the output).
+    n_frames_ : int or None
+        Frames per clip at the LLD levels (None for functionals).
+    n_views_ : int
+        Views per clip returned by ``fit_transform`` (1 + number of augmentations).
+    augmentations_ : list of str
+        Names of the augmentations applied by ``fit_transform``.
+    n_features_in_ : int
+        Width of a 2-D table of waveforms seen in ``fit`` (only then).
+
+    See Also
+    --------
+    sklearn_ser.AudioFeatureTransformer : The library's own frame-level features.
+    sklearn_ser.SpeechEmbeddingTransformer : Embeddings of pretrained speech models.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser import OpenSmileTransformer
+    >>> t = np.arange(16000) / 16000
+    >>> waves = [0.3 * np.sin(2 * np.pi * f0 * t) for f0 in (140, 220)]
+    >>> smile = OpenSmileTransformer(input_sr=16000)
+    >>> smile.fit_transform(waves).shape     # eGeMAPSv02 functionals
+    (2, 88)
+    >>> smile.get_feature_names_out()[0]
+    'F0semitoneFrom27.5Hz_sma3nz_amean'
+    >>> OpenSmileTransformer(level="lld", input_sr=16000, duration=1.0).fit_transform(waves).shape
+    (2, 96, 25)
+    """
+
+    _parameter_constraints: dict = {
+        "feature_set": [str],
+        "level": [StrOptions(set(FEATURE_LEVELS))],
+        "sr": [Interval(Integral, 1000, 384_000, closed="both"), None],
+        "input_sr": [Interval(Integral, 1000, 384_000, closed="both"), None],
+        "duration": [Interval(Real, 0, None, closed="neither"), None],
+        "top_db": [Interval(Real, 0, None, closed="neither"), None],
+        "normalize": ["boolean"],
+        "pad_mode": [StrOptions({"constant", "wrap"})],
+        "augment": [list, tuple, str, callable, None],
+        "truncated": [StrOptions({"error", "warn"})],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+        "memory": [None, str, HasMethods(["cache"])],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        feature_set="eGeMAPSv02",
+        *,
+        level="functionals",
+        sr=None,
+        input_sr=None,
+        duration=None,
+        top_db=None,
+        normalize=False,
+        pad_mode="constant",
+        augment=None,
+        truncated="error",
+        n_jobs=None,
+        verbose=0,
+        memory=None,
+        random_state=None,
+    ):
+        self.feature_set = feature_set
+        self.level = level
+        self.sr = sr
+        self.input_sr = input_sr
+        self.duration = duration
+        self.top_db = top_db
+        self.normalize = normalize
+        self.pad_mode = pad_mode
+        self.augment = augment
+        self.truncated = truncated
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.memory = memory
+        self.random_state = random_state
+
+    def _check_settings(self, sources) -> list:
+        opensmile = _import_opensmile()
+        if self.feature_set not in opensmile.FeatureSet.__members__:
+            raise ValueError(
+                f"Parameter 'feature_set' is {self.feature_set!r}, not one of openSMILE's "
+                f"feature sets: {sorted(opensmile.FeatureSet.__members__)}."
+            )
+        if self.level != "functionals" and self.duration is None:
+            raise ValueError(
+                f"Parameter 'level'={self.level!r} gives one frame per 10 ms, so clips of "
+                "different lengths give sequences of different lengths: set 'duration'."
+            )
+        augmentations = resolve_augmentations(self.augment)
+        if augmentations and self.level == "functionals":
+            raise ValueError(
+                "Parameter 'augment' needs level='lld' or 'lld_deltas': augmented views travel "
+                "on an extra axis that scikit-learn estimators cannot unroll."
+            )
+        if self.sr is None and self.input_sr is None and any(s.kind == "wave" for s in sources):
+            raise ValueError(
+                "In-memory waveforms carry no sample rate and parameters 'sr' and 'input_sr' "
+                "are both None: set input_sr to the waveforms' rate."
+            )
+        return augmentations
+
+    def _config(self, augmentations=()) -> _SmileConfig:
+        return _SmileConfig(
+            feature_set=self.feature_set, level=self.level, sr=self.sr, input_sr=self.input_sr,
+            duration=self.duration, top_db=self.top_db, normalize=self.normalize,
+            pad_mode=self.pad_mode, n_frames=getattr(self, "n_frames_", None),
+            augmentations=tuple(augmentations), truncated=self.truncated,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate the parameters and the input, and read openSMILE's feature names.
+
+        No statistics are learned from the audio.
+
+        Parameters
+        ----------
+        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
+            Audio clips.
+        y : ignored
+
+        Returns
+        -------
+        self : OpenSmileTransformer
+        """
+        augmentations = self._check_settings(clip_sources(self, X, reset=True))
+        try:
+            smile = _smile(self.feature_set, self.level)
+        except ValueError as exc:  # lld_deltas of a GeMAPS set
+            raise ValueError(f"Parameters 'feature_set' and 'level': {exc}") from exc
+        self.feature_names_out_ = np.asarray(smile.feature_names, dtype=object)
+        self.augmentations_ = [name for name, _, _ in augmentations]
+        self.n_views_ = 1 + len(augmentations)
+        self.n_frames_ = None
+        if self.level != "functionals":
+            probe_sr = self.sr or 16000
+            silence = np.zeros(round(self.duration * probe_sr), dtype=np.float32)
+            self.n_frames_ = smile(silence[np.newaxis], probe_sr).shape[-1]
+        return self
+
+    def transform(self, X):
+        """openSMILE features of clean clips (never augmented).
+
+        Parameters
+        ----------
+        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
+            Audio clips.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_features) or (n_samples, n_frames, n_features)
+            float32 functionals, or LLD sequences.
+        """
+        check_is_fitted(self)
+        return self._extract(X, augment=False)
+
+    def fit_transform(self, X, y=None):
+        """Fit, then extract features of the training clips **with** their augmented views.
+
+        With ``augment`` set the output has an extra views axis, ``(n_samples, n_views,
+        n_frames, n_features)``, view 0 being the clean clip; without it, the output equals
+        ``fit(X).transform(X)``.
+
+        Parameters
+        ----------
+        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
+            Audio clips.
+        y : ignored
+
+        Returns
+        -------
+        X_out : ndarray, float32
+        """
+        self.fit(X, y)
+        return self._extract(X, augment=self.n_views_ > 1)
+
+    def get_feature_names_out(self, input_features=None):
+        """openSMILE's feature names (the last axis of the output).
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for API consistency; the input is audio, not named columns.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()
+
+    def _extract(self, X, *, augment: bool):
+        sources = clip_sources(self, X, reset=False, content_keys=self.memory is not None)
+        augmentations = self._check_settings(sources) if augment else ()
+        config = self._config(augmentations)
+        seeds = [None] * len(sources)
+        if augment:
+            seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, len(sources))
+        shape = (len(sources),) + ((self.n_views_,) if augment else ())
+        shape += (() if self.n_frames_ is None else (self.n_frames_,))
+        out = np.empty((*shape, len(self.feature_names_out_)), dtype=np.float32)
+        func = check_memory(self.memory).cache(_smile_clip)
+        jobs = (delayed(func)(src, config, None if seed is None else int(seed))
+                for src, seed in zip(sources, seeds))
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+        # rows filled as clips arrive: memory follows the output, not the decoded corpus
+        for i, feats in enumerate(tqdm(results, total=len(sources), desc="openSMILE",
+                                       disable=not self.verbose, unit="clip")):
+            out[i] = feats
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
