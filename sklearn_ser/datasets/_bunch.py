@@ -16,7 +16,7 @@ from sklearn.utils import Bunch
 
 from ._base import check_emotions
 from ._registry import Corpus, get_corpus
-from ._scan import _Index, check_root, drop_duplicates, relative, scan, warn_skipped
+from ._scan import Naming, _Index, check_root, drop_duplicates, relative, scan, warn_skipped
 
 # Columns every loader produces, in this order; corpus-specific columns follow them.
 COMMON_COLUMNS = ("path", "emotion", "label", "speaker", "gender", "corpus")
@@ -105,23 +105,34 @@ def _summary(frame: pd.DataFrame) -> str:
 def index_corpus(
     name: str,
     root,
-    parse: Callable[[Path], dict],
+    naming: Naming,
+    descr: str,
+    emotions=None,
+    merge_calm=False,
     *,
     audio_folder: Callable[[Path], Path] | None = None,
     refine: Callable[[_Index], None] | None = None,
-    **build_options,
 ) -> Bunch:
-    """The body of every loader: check ``root``, scan it with ``parse``, build the Bunch.
+    """The body of every loader: check ``root``, scan it with ``naming``, build the Bunch.
 
     ``audio_folder(root)`` picks the folder to scan (CREMA-D: ``AudioWAV/`` of a clone);
     ``refine(index)`` edits the scanned records before the Bunch is built (exclusions,
-    metadata from a side file). ``build_options`` go to :func:`build_bunch`.
+    metadata from a side file).
     """
     info = get_corpus(name)
     root = check_root(root, info.title)
     if audio_folder is not None:
         root = audio_folder(root)
-    index = scan(root, parse)
+    index = scan(root, naming.parse)
     if refine is not None:
         refine(index)
-    return build_bunch(index, info=info, root=root, **build_options)
+    return build_bunch(
+        index,
+        info=info,
+        root=root,
+        extra_columns=naming.columns,
+        descr=descr,
+        expected_name=naming.example,
+        emotions=emotions,
+        merge_calm=merge_calm,
+    )

@@ -13,7 +13,7 @@ from ._base import CorpusFileWarning
 from ._bunch import index_corpus
 from ._docs import corpus_doc
 from ._fetch import fetch_corpus
-from ._scan import _Index, _Skip
+from ._scan import Naming, _Index, _Skip, check_fields
 
 __all__ = ["CREMA_D_BROKEN_CLIPS", "fetch_crema_d", "load_crema_d"]
 
@@ -131,17 +131,13 @@ def _parse(path: Path) -> dict:
     if match is None:
         raise _Skip("name does not follow the CREMA-D pattern 1001_DFA_ANG_XX.wav")
     actor, sentence, emotion, level = match.groups()
-    problems = []
-    if not 1001 <= int(actor) <= 1091:
-        problems.append(f"actor {actor} is not 1001-1091")
-    if sentence not in _SENTENCES:
-        problems.append(f"sentence code {sentence} is unknown")
-    if emotion not in _EMOTIONS:
-        problems.append(f"emotion code {emotion} is unknown")
-    if level not in _LEVELS:
-        problems.append(f"level {level} is not LO, MD, HI or XX")
-    if problems:
-        raise _Skip("invalid CREMA-D field codes", "; ".join(problems))
+    check_fields(
+        "invalid CREMA-D field codes",
+        (1001 <= int(actor) <= 1091, f"actor {actor} is not 1001-1091"),
+        (sentence in _SENTENCES, f"sentence code {sentence} is unknown"),
+        (emotion in _EMOTIONS, f"emotion code {emotion} is unknown"),
+        (level in _LEVELS, f"level {level} is not LO, MD, HI or XX"),
+    )
     return {
         "key": stem,
         "emotion": _EMOTIONS[emotion],
@@ -152,6 +148,11 @@ def _parse(path: Path) -> dict:
         "text": _SENTENCES[sentence],
         "intensity": _LEVELS[level],
     }
+
+
+_NAMING = Naming(
+    _parse, "1001_DFA_ANG_XX.wav", ("sentence", "text", "intensity", "age", "race", "ethnicity")
+)
 
 
 @corpus_doc("crema_d")
@@ -213,8 +214,6 @@ def load_crema_d(
     each, neutral 1,087); 7,438 remain after the default exclusions. The misnamed
     ``1040_ITH_SAD_X.wav`` of older copies is read as ``1040_ITH_SAD_XX``.
 
-    References
-    ----------
     {{references}}
 
     Examples
@@ -245,14 +244,12 @@ def load_crema_d(
     return index_corpus(
         "crema_d",
         root,
-        _parse,
+        _NAMING,
+        _DESCR,
+        emotions,
+        merge_calm,
         audio_folder=audio_folder,
         refine=refine,
-        extra_columns=("sentence", "text", "intensity", "age", "race", "ethnicity"),
-        descr=_DESCR,
-        expected_name="1001_DFA_ANG_XX.wav",
-        emotions=emotions,
-        merge_calm=merge_calm,
     )
 
 
@@ -303,20 +300,10 @@ def fetch_crema_d(
 
     Parameters
     ----------
-    {{fetch_options}}
-    emotions, merge_calm, exclude_broken
-        Passed to :func:`load_crema_d`.
+    {{fetch_parameters}}
 
-    Returns
-    -------
-    {{fetch_returns}}
+    {{fetch_returns_raises}}
 
-    Raises
-    ------
-    {{fetch_raises}}
-
-    References
-    ----------
     {{references}}
 
     Examples
@@ -326,9 +313,9 @@ def fetch_crema_d(
     """
     return fetch_corpus(
         "crema_d",
-        data_home=data_home,
-        download_if_missing=download_if_missing,
-        emotions=emotions,
-        merge_calm=merge_calm,
+        data_home,
+        download_if_missing,
+        emotions,
+        merge_calm,
         exclude_broken=exclude_broken,
     )

@@ -9,6 +9,7 @@ entry.
 
 from __future__ import annotations
 
+import inspect
 import re
 import textwrap
 
@@ -39,30 +40,72 @@ CorpusFileWarning
     For audio files not following the naming (or in a format soundfile cannot decode) and
     for duplicated clips (each is listed in ``data.skipped``)."""
 
-_FETCH_OPTIONS = """\
+_LOADER_PARAMETERS = (
+    """\
+root : str or os.PathLike
+    Folder holding the {title} audio files (any depth, any format soundfile decodes).
+"""
+    + _EMOTIONS
+    + "\n"
+    + _MERGE_CALM
+)
+
+_LOADER_RAISES_WARNS = (
+    """\
+Raises
+------
+FileNotFoundError
+    If ``root`` does not exist or holds no {title} clip.
+
+Warns
+-----
+"""
+    + _LOADER_WARNS
+)
+
+_FETCH_PARAMETERS = """\
 data_home : str or os.PathLike, default=None
     Data folder; see :func:`get_data_home` (``SKLEARN_SER_DATA``, ``~/sklearn_ser_data``).
     The corpus is kept in its ``{folder}`` subfolder.
 download_if_missing : bool, default=True
-    {download}"""
+    {download}
+{passed_on}
+    Passed to :func:`{loader}`."""
 
 _FETCH_RETURNS = """\
+Returns
+-------
 data : Bunch
-    As returned by :func:`{loader}`."""
+    As returned by :func:`{loader}`.
 
-_FETCH_RAISES_ARCHIVE = """\
+Raises
+------
+"""
+
+_DOWNLOAD_ERROR = (
+    "If the download fails, is cut short{hash_check}, is not a valid zip or does not hold "
+    "the {clips:,} clips from {speakers} speakers. Nothing partial is left behind; calling "
+    "again restarts cleanly."
+)
+
+_FETCH_RAISES_ARCHIVE = (
+    _FETCH_RETURNS
+    + """\
 DownloadError
-    If the download fails, is cut short, {hash_check}is not a valid zip, is larger than
-    {max_mb:,} MB once extracted or does not hold the {clips:,} clips from {speakers}
-    speakers. Nothing partial is left behind; calling again restarts cleanly.
+{download_error}
 UnsafeArchiveError
-    If a member of the archive would be written outside the target folder or is a link.
+    If a member would be written outside the target folder or is a link, or the archive
+    would expand beyond {max_mb:,} MB or compresses implausibly well (a zip bomb).
 FileNotFoundError
     If the corpus is missing and ``download_if_missing=False``."""
+)
 
-_FETCH_RAISES_MANUAL = """\
+_FETCH_RAISES_MANUAL = (
+    _FETCH_RETURNS
+    + """\
 FileNotFoundError
     If ``<data_home>/{folder}`` is missing or empty; the message says how to fill it."""
+)
 
 _REFERENCES = """\
 {citation}
@@ -70,7 +113,7 @@ _REFERENCES = """\
 Licence: {licence}."""
 
 
-def _sections(info: Corpus) -> dict[str, str]:
+def _sections(info: Corpus, passed_on: str) -> dict[str, str]:
     archive = info.archive
     folder = archive.folder if archive is not None else info.name
     fields = {
@@ -86,24 +129,28 @@ def _sections(info: Corpus) -> dict[str, str]:
         "download": (
             "If False, raise :class:`FileNotFoundError` instead of downloading."
             if archive is not None
-            else f"Accepted for symmetry with the other fetchers; {info.title} is never "
-            "downloaded."
+            else f"Accepted for symmetry with the other fetchers; {info.title} is never downloaded."
         ),
-        "hash_check": "does not match its pinned SHA-256, "
+        "hash_check": ", does not match its pinned SHA-256"
         if archive is not None and archive.known_hash
         else "",
         "max_mb": archive.max_size // 1024**2 if archive is not None else 0,
+        "passed_on": passed_on,
     }
+    fields["download_error"] = textwrap.fill(
+        _DOWNLOAD_ERROR.format(**fields), 88, initial_indent="    ", subsequent_indent="    "
+    )
     raises = _FETCH_RAISES_ARCHIVE if archive is not None else _FETCH_RAISES_MANUAL
     templates = {
         "bunch_fields": _BUNCH_FIELDS,
         "emotions": _EMOTIONS,
         "merge_calm": _MERGE_CALM,
+        "loader_parameters": _LOADER_PARAMETERS,
         "loader_warns": _LOADER_WARNS,
-        "fetch_options": _FETCH_OPTIONS,
-        "fetch_returns": _FETCH_RETURNS,
-        "fetch_raises": raises,
-        "references": _REFERENCES,
+        "loader_raises_warns": _LOADER_RAISES_WARNS,
+        "fetch_parameters": _FETCH_PARAMETERS,
+        "fetch_returns_raises": raises,
+        "references": "References\n----------\n" + _REFERENCES,
     }
     return {key: text.format(**fields) for key, text in templates.items()}
 
@@ -115,17 +162,26 @@ def corpus_doc(name: str):
     """Decorator: fill the ``{{section}}`` lines of a docstring for corpus ``name``.
 
     A placeholder stands alone on its line; the section is indented like it. An unknown
-    placeholder is an error at import time, so a typo cannot reach the rendered docs.
+    placeholder is an error at import time, so a typo cannot reach the rendered docs. The
+    options a fetcher passes on to its loader are read from the fetcher's signature.
     """
-    sections = _sections(get_corpus(name))
-
-    def fill(match: re.Match) -> str:
-        key = match["key"]
-        if key not in sections:
-            raise KeyError(f"unknown docstring section {{{{{key}}}}}; known: {sorted(sections)}")
-        return textwrap.indent(sections[key], match["indent"])
+    info = get_corpus(name)
 
     def decorate(function):
+        fetch_own = {"subset", "data_home", "download_if_missing"}
+        passed_on = ", ".join(
+            p.name
+            for p in inspect.signature(function).parameters.values()
+            if p.kind is p.KEYWORD_ONLY and p.name not in fetch_own
+        )
+        sections = _sections(info, passed_on)
+
+        def fill(match: re.Match) -> str:
+            key = match["key"]
+            if key not in sections:
+                raise KeyError(f"unknown docstring section {key!r}; known: {sorted(sections)}")
+            return textwrap.indent(sections[key], match["indent"], lambda line: line.strip())
+
         function.__doc__ = _PLACEHOLDER.sub(fill, function.__doc__)
         return function
 

@@ -10,7 +10,7 @@ from sklearn.utils import Bunch
 from ._bunch import index_corpus
 from ._docs import corpus_doc
 from ._fetch import fetch_corpus
-from ._scan import _Skip
+from ._scan import Naming, _Skip, check_fields
 
 __all__ = ["fetch_emodb", "load_emodb"]
 
@@ -70,15 +70,12 @@ def _parse(path: Path) -> dict:
     if match is None:
         raise _Skip("name does not follow the EmoDB pattern 03a01Fa.wav")
     speaker, sentence, letter, version = match.groups()
-    problems = []
-    if speaker not in _SPEAKERS:
-        problems.append(f"speaker {speaker} is not one of {sorted(_SPEAKERS)}")
-    if sentence not in _TEXTS:
-        problems.append(f"sentence code {sentence} is not one of {sorted(_TEXTS)}")
-    if letter not in _EMOTIONS:
-        problems.append(f"emotion letter {letter} is not one of {sorted(_EMOTIONS)}")
-    if problems:
-        raise _Skip("invalid EmoDB name fields", "; ".join(problems))
+    check_fields(
+        "invalid EmoDB name fields",
+        (speaker in _SPEAKERS, f"speaker {speaker} is not one of {sorted(_SPEAKERS)}"),
+        (sentence in _TEXTS, f"sentence code {sentence} is not one of {sorted(_TEXTS)}"),
+        (letter in _EMOTIONS, f"emotion letter {letter} is not one of {sorted(_EMOTIONS)}"),
+    )
     gender, age = _SPEAKERS[speaker]
     return {
         "key": path.stem,
@@ -93,6 +90,9 @@ def _parse(path: Path) -> dict:
     }
 
 
+_NAMING = Naming(_parse, "03a01Fa.wav", ("sentence", "text", "version", "age"))
+
+
 @corpus_doc("emodb")
 def load_emodb(root, *, emotions=None, merge_calm=False) -> Bunch:
     """Index the EmoDB clips found under ``root``.
@@ -103,10 +103,7 @@ def load_emodb(root, *, emotions=None, merge_calm=False) -> Bunch:
 
     Parameters
     ----------
-    root : str or os.PathLike
-        Folder holding the EmoDB audio files (any depth).
-    {{emotions}}
-    {{merge_calm}}
+    {{loader_parameters}}
 
     Returns
     -------
@@ -118,22 +115,13 @@ def load_emodb(root, *, emotions=None, merge_calm=False) -> Bunch:
             ``version`` (a, b, ...), ``age``.
         {{bunch_fields}}
 
-    Raises
-    ------
-    FileNotFoundError
-        If ``root`` does not exist or holds no EmoDB clip.
-
-    Warns
-    -----
-    {{loader_warns}}
+    {{loader_raises_warns}}
 
     Notes
     -----
     A complete copy holds 535 clips from 10 speakers: angry 127, boredom 81, neutral 79,
     happy 71, fear 69, sad 62, disgust 46.
 
-    References
-    ----------
     {{references}}
 
     Examples
@@ -143,16 +131,7 @@ def load_emodb(root, *, emotions=None, merge_calm=False) -> Bunch:
     >>> data.frame["emotion"].value_counts().to_dict()  # doctest: +SKIP
     {'angry': 127, 'boredom': 81, 'neutral': 79, 'happy': 71, 'fear': 69, 'sad': 62, 'disgust': 46}
     """
-    return index_corpus(
-        "emodb",
-        root,
-        _parse,
-        extra_columns=("sentence", "text", "version", "age"),
-        descr=_DESCR,
-        expected_name="03a01Fa.wav",
-        emotions=emotions,
-        merge_calm=merge_calm,
-    )
+    return index_corpus("emodb", root, _NAMING, _DESCR, emotions=emotions, merge_calm=merge_calm)
 
 
 @corpus_doc("emodb")
@@ -167,17 +146,9 @@ def fetch_emodb(
 
     Parameters
     ----------
-    {{fetch_options}}
-    emotions, merge_calm
-        Passed to :func:`load_emodb`.
+    {{fetch_parameters}}
 
-    Returns
-    -------
-    {{fetch_returns}}
-
-    Raises
-    ------
-    {{fetch_raises}}
+    {{fetch_returns_raises}}
 
     Notes
     -----
@@ -186,8 +157,6 @@ def fetch_emodb(
     exact clip and speaker counts. Only the WAV files and the release's label files are
     published.
 
-    References
-    ----------
     {{references}}
 
     Examples
@@ -197,10 +166,4 @@ def fetch_emodb(
     >>> len(data.frame)  # doctest: +SKIP
     535
     """
-    return fetch_corpus(
-        "emodb",
-        data_home=data_home,
-        download_if_missing=download_if_missing,
-        emotions=emotions,
-        merge_calm=merge_calm,
-    )
+    return fetch_corpus("emodb", data_home, download_if_missing, emotions, merge_calm)

@@ -96,13 +96,21 @@ def get_data_home(data_home=None) -> str:
     return str(path)
 
 
-def fetch_corpus(name: str, *, data_home=None, download_if_missing=True, **load_options):
+def fetch_corpus(
+    name: str,
+    data_home=None,
+    download_if_missing=True,
+    emotions=None,
+    merge_calm=False,
+    **load_options,
+):
     """The one implementation behind every ``fetch_*``: folder of corpus ``name``, then load it.
 
     A corpus with a pinned archive in the registry is downloaded once (see the module
     docstring); one without (CREMA-D, SAVEE) is expected in ``<data_home>/<name>`` and its
     absence raises :class:`FileNotFoundError` with the entry's ``how_to_get`` instructions.
-    ``load_options`` go to the loader, after the entry's own options (``subset=``).
+    ``emotions``, ``merge_calm`` and ``load_options`` go to the loader, after the entry's own
+    options (``subset=``).
     """
     if not isinstance(download_if_missing, bool):
         raise TypeError(f"download_if_missing must be True or False, got {download_if_missing!r}.")
@@ -114,7 +122,7 @@ def fetch_corpus(name: str, *, data_home=None, download_if_missing=True, **load_
             raise FileNotFoundError(info.how_to_get.format(folder=folder))
     else:
         folder = _fetch_archive(info, home, download_if_missing)
-    return info.load(folder, **load_options)
+    return info.load(folder, emotions=emotions, merge_calm=merge_calm, **load_options)
 
 
 def _fetch_archive(info: Corpus, home: Path, download_if_missing: bool) -> Path:

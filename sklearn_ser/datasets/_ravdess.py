@@ -10,7 +10,7 @@ from sklearn.utils import Bunch
 from ._bunch import index_corpus
 from ._docs import corpus_doc
 from ._fetch import fetch_corpus
-from ._scan import _Skip
+from ._scan import Naming, _Skip, check_fields
 
 __all__ = ["fetch_ravdess", "load_ravdess"]
 
@@ -54,23 +54,16 @@ def _parser(subset: str):
         if match is None:
             raise _Skip("name does not follow the RAVDESS pattern 03-01-06-01-02-01-12.wav")
         modality, channel, emotion, intensity, statement, repetition, actor = match.groups()
-        problems = []
-        if modality != "03":
-            problems.append(f"modality {modality} is not 03 (audio-only)")
-        if channel not in _CHANNELS:
-            problems.append(f"vocal channel {channel} is not 01 or 02")
-        if emotion not in _EMOTIONS:
-            problems.append(f"emotion code {emotion} is not 01-08")
-        if intensity not in _INTENSITIES:
-            problems.append(f"intensity {intensity} is not 01 or 02")
-        if statement not in _STATEMENTS:
-            problems.append(f"statement {statement} is not 01 or 02")
-        if repetition not in ("01", "02"):
-            problems.append(f"repetition {repetition} is not 01 or 02")
-        if not 1 <= int(actor) <= 24:
-            problems.append(f"actor {actor} is not 01-24")
-        if problems:
-            raise _Skip("invalid RAVDESS field codes", "; ".join(problems))
+        check_fields(
+            "invalid RAVDESS field codes",
+            (modality == "03", f"modality {modality} is not 03 (audio-only)"),
+            (channel in _CHANNELS, f"vocal channel {channel} is not 01 or 02"),
+            (emotion in _EMOTIONS, f"emotion code {emotion} is not 01-08"),
+            (intensity in _INTENSITIES, f"intensity {intensity} is not 01 or 02"),
+            (statement in _STATEMENTS, f"statement {statement} is not 01 or 02"),
+            (repetition in ("01", "02"), f"repetition {repetition} is not 01 or 02"),
+            (1 <= int(actor) <= 24, f"actor {actor} is not 01-24"),
+        )
         folder = _ACTOR_FOLDER.match(path.parent.name)
         if folder is not None and int(folder.group(1)) != int(actor):
             raise _Skip(
@@ -154,8 +147,6 @@ def load_ravdess(root, subset="speech", *, emotions=None, merge_calm=False) -> B
     -----
     A complete copy gives 1,440 speech clips (24 actors) or 1,012 song clips (23 actors).
 
-    References
-    ----------
     {{references}}
 
     Examples
@@ -166,16 +157,11 @@ def load_ravdess(root, subset="speech", *, emotions=None, merge_calm=False) -> B
     (1440, 24)
     """
     subset = _check_subset(subset)
-    return index_corpus(
-        "ravdess",
-        root,
-        _parser(subset),
-        extra_columns=("subset", "intensity", "statement", "text", "repetition"),
-        descr=_DESCR.format(subset=subset),
-        expected_name=f"03-{'01' if subset == 'speech' else '02'}-06-01-02-01-12.wav",
-        emotions=emotions,
-        merge_calm=merge_calm,
-    )
+    columns = ("subset", "intensity", "statement", "text", "repetition")
+    example = f"03-{'01' if subset == 'speech' else '02'}-06-01-02-01-12.wav"
+    naming = Naming(_parser(subset), example, columns)
+    descr = _DESCR.format(subset=subset)
+    return index_corpus("ravdess", root, naming, descr, emotions=emotions, merge_calm=merge_calm)
 
 
 @corpus_doc("ravdess_speech")
@@ -199,17 +185,9 @@ def fetch_ravdess(
     ----------
     subset : {"speech", "song"}, default="speech"
         Which archive to fetch (the ``ravdess_speech`` or ``ravdess_song`` folder).
-    {{fetch_options}}
-    emotions, merge_calm
-        Passed to :func:`load_ravdess`.
+    {{fetch_parameters}}
 
-    Returns
-    -------
-    {{fetch_returns}}
-
-    Raises
-    ------
-    {{fetch_raises}}
+    {{fetch_returns_raises}}
     ValueError
         If ``subset`` is not ``"speech"`` or ``"song"``.
 
@@ -221,8 +199,6 @@ def fetch_ravdess(
     ``md5:5411230427d67a21e18aa4d466e6d1b9``). The song archive's figures are 1,012 clips
     from 23 actors.
 
-    References
-    ----------
     {{references}}
 
     Examples
@@ -233,9 +209,5 @@ def fetch_ravdess(
     (1012, 23)
     """
     return fetch_corpus(
-        f"ravdess_{_check_subset(subset)}",
-        data_home=data_home,
-        download_if_missing=download_if_missing,
-        emotions=emotions,
-        merge_calm=merge_calm,
+        f"ravdess_{_check_subset(subset)}", data_home, download_if_missing, emotions, merge_calm
     )

@@ -153,8 +153,34 @@ _RAVDESS = dict(
     ),
 )
 _RAVDESS_SPEECH = ("neutral", "calm", "happy", "sad", "angry", "fear", "disgust", "surprise")
-_RAVDESS_SONG = _RAVDESS_SPEECH[:6]
-_ZENODO = "https://zenodo.org/records/1188976/files/"
+
+
+def _ravdess_subset(subset: str, sha256: str) -> Corpus:
+    """Entry of one RAVDESS subset: its Zenodo archive, and what a complete copy holds."""
+    # Song: six emotions, and actor 18 recorded none.
+    emotions, clips, speakers = (
+        (_RAVDESS_SPEECH, 1440, 24) if subset == "speech" else (_RAVDESS_SPEECH[:6], 1012, 23)
+    )
+    filename = f"Audio_{subset.title()}_Actors_01-24.zip"
+    archive = RemoteArchive(
+        url=f"https://zenodo.org/records/1188976/files/{filename}?download=1",
+        filename=filename,
+        folder=f"ravdess_{subset}",
+        known_hash=f"sha256:{sha256}",
+        expected_clips=clips,
+        expected_speakers=speakers,
+        max_size=600 * 1024**2,
+    )
+    return Corpus(
+        name=f"ravdess_{subset}",
+        emotions=emotions,
+        clips=clips,
+        speakers=speakers,
+        options=MappingProxyType({"subset": subset}),
+        archive=archive,
+        **_RAVDESS,
+    )
+
 
 # Checksums. RAVDESS: Zenodo publishes the MD5 of each file (speech
 # bc696df654c87fed845eb13823edef8a, 208,468,073 bytes; song 5411230427d67a21e18aa4d466e6d1b9,
@@ -167,40 +193,8 @@ _ZENODO = "https://zenodo.org/records/1188976/files/"
 # extracting) and the exact clip and speaker counts.
 _CORPORA: tuple[Corpus, ...] = (
     Corpus(name="ravdess", emotions=_RAVDESS_SPEECH, clips=1440, speakers=24, **_RAVDESS),
-    Corpus(
-        name="ravdess_speech",
-        emotions=_RAVDESS_SPEECH,
-        clips=1440,
-        speakers=24,
-        options=MappingProxyType({"subset": "speech"}),
-        archive=RemoteArchive(
-            url=_ZENODO + "Audio_Speech_Actors_01-24.zip?download=1",
-            filename="Audio_Speech_Actors_01-24.zip",
-            folder="ravdess_speech",
-            known_hash="sha256:5d208e01632cc3e5242106fa2af3273e6dc5239fb8143131979ac74c4aa40657",
-            expected_clips=1440,
-            expected_speakers=24,
-            max_size=600 * 1024**2,
-        ),
-        **_RAVDESS,
-    ),
-    Corpus(
-        name="ravdess_song",
-        emotions=_RAVDESS_SONG,
-        clips=1012,
-        speakers=23,
-        options=MappingProxyType({"subset": "song"}),
-        archive=RemoteArchive(
-            url=_ZENODO + "Audio_Song_Actors_01-24.zip?download=1",
-            filename="Audio_Song_Actors_01-24.zip",
-            folder="ravdess_song",
-            known_hash="sha256:89f3df66cc67ebb70c8af6f72f3f359bee497f6f763a9d863b6477619716d428",
-            expected_clips=1012,
-            expected_speakers=23,
-            max_size=600 * 1024**2,
-        ),
-        **_RAVDESS,
-    ),
+    _ravdess_subset("speech", "5d208e01632cc3e5242106fa2af3273e6dc5239fb8143131979ac74c4aa40657"),
+    _ravdess_subset("song", "89f3df66cc67ebb70c8af6f72f3f359bee497f6f763a9d863b6477619716d428"),
     Corpus(
         name="crema_d",
         title="CREMA-D",

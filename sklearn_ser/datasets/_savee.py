@@ -10,7 +10,7 @@ from sklearn.utils import Bunch
 from ._bunch import index_corpus
 from ._docs import corpus_doc
 from ._fetch import fetch_corpus
-from ._scan import _Skip
+from ._scan import Naming, _Skip, check_fields
 
 __all__ = ["fetch_savee", "load_savee"]
 
@@ -61,17 +61,16 @@ def _parse(path: Path) -> dict:
                 f"folder '{path.parent.name}'",
             )
     code = code.lower()
-    problems = []
-    if speaker not in _SPEAKERS:
-        problems.append(f"speaker {speaker} is not one of {list(_SPEAKERS)}")
-    if code not in _EMOTIONS:
-        problems.append(f"emotion code {code!r} is not one of {sorted(_EMOTIONS)}")
-    elif not 1 <= int(number) <= _SENTENCES_PER_EMOTION[code]:
-        problems.append(
-            f"sentence number {number} is not 01-{_SENTENCES_PER_EMOTION[code]:02d} for {code!r}"
-        )
-    if problems:
-        raise _Skip("invalid SAVEE name fields", "; ".join(problems))
+    last = _SENTENCES_PER_EMOTION.get(code)
+    check_fields(
+        "invalid SAVEE name fields",
+        (speaker in _SPEAKERS, f"speaker {speaker} is not one of {list(_SPEAKERS)}"),
+        (last is not None, f"emotion code {code!r} is not one of {sorted(_EMOTIONS)}"),
+        (
+            last is None or 1 <= int(number) <= last,
+            f"sentence number {number} is not 01-{last or 0:02d} for {code!r}",
+        ),
+    )
     return {
         "key": f"{speaker}_{code}{number}",
         "emotion": _EMOTIONS[code],
@@ -80,6 +79,9 @@ def _parse(path: Path) -> dict:
         "gender": "male",
         "sentence": f"{code}{number}",
     }
+
+
+_NAMING = Naming(_parse, "DC_a01.wav or DC/a01.wav", ("sentence",))
 
 
 @corpus_doc("savee")
@@ -92,10 +94,7 @@ def load_savee(root, *, emotions=None, merge_calm=False) -> Bunch:
 
     Parameters
     ----------
-    root : str or os.PathLike
-        Folder holding the SAVEE audio files (any depth).
-    {{emotions}}
-    {{merge_calm}}
+    {{loader_parameters}}
 
     Returns
     -------
@@ -106,21 +105,12 @@ def load_savee(root, *, emotions=None, merge_calm=False) -> Bunch:
             (all male), ``corpus`` (``"savee"``), ``sentence`` (e.g. ``"sa03"``).
         {{bunch_fields}}
 
-    Raises
-    ------
-    FileNotFoundError
-        If ``root`` does not exist or holds no SAVEE clip.
-
-    Warns
-    -----
-    {{loader_warns}}
+    {{loader_raises_warns}}
 
     Notes
     -----
     A complete copy holds 480 clips from 4 speakers (120 each: 15 per emotion, 30 neutral).
 
-    References
-    ----------
     {{references}}
 
     Examples
@@ -130,16 +120,7 @@ def load_savee(root, *, emotions=None, merge_calm=False) -> Bunch:
     >>> len(data.frame), data.frame["speaker"].nunique()  # doctest: +SKIP
     (480, 4)
     """
-    return index_corpus(
-        "savee",
-        root,
-        _parse,
-        extra_columns=("sentence",),
-        descr=_DESCR,
-        expected_name="DC_a01.wav or DC/a01.wav",
-        emotions=emotions,
-        merge_calm=merge_calm,
-    )
+    return index_corpus("savee", root, _NAMING, _DESCR, emotions=emotions, merge_calm=merge_calm)
 
 
 @corpus_doc("savee")
@@ -155,20 +136,10 @@ def fetch_savee(
 
     Parameters
     ----------
-    {{fetch_options}}
-    emotions, merge_calm
-        Passed to :func:`load_savee`.
+    {{fetch_parameters}}
 
-    Returns
-    -------
-    {{fetch_returns}}
+    {{fetch_returns_raises}}
 
-    Raises
-    ------
-    {{fetch_raises}}
-
-    References
-    ----------
     {{references}}
 
     Examples
@@ -176,10 +147,4 @@ def fetch_savee(
     >>> from sklearn_ser.datasets import fetch_savee
     >>> data = fetch_savee()  # doctest: +SKIP
     """
-    return fetch_corpus(
-        "savee",
-        data_home=data_home,
-        download_if_missing=download_if_missing,
-        emotions=emotions,
-        merge_calm=merge_calm,
-    )
+    return fetch_corpus("savee", data_home, download_if_missing, emotions, merge_calm)

@@ -35,6 +35,15 @@ class _Skip(Exception):
         self.detail = detail
 
 
+@dataclass(frozen=True)
+class Naming:
+    """A corpus' file naming: the parser of a name, an example name, the columns it yields."""
+
+    parse: Callable[[Path], dict]
+    example: str
+    columns: tuple[str, ...]
+
+
 @dataclass
 class _Index:
     """Result of scanning a corpus folder: parsed clips and skipped files with their reason."""
@@ -142,8 +151,17 @@ def _is_lfs_pointer(path: Path) -> bool:
 
 
 # Which copy of a clip held in several formats is kept: lossless first, lossy codecs last.
-_FORMAT_RANK = {".wav": 0, ".flac": 0, ".aif": 0, ".aiff": 0, ".au": 0, ".ogg": 1, ".oga": 1,
-                ".opus": 1, ".mp3": 2}
+_FORMAT_RANK = {
+    ".wav": 0,
+    ".flac": 0,
+    ".aif": 0,
+    ".aiff": 0,
+    ".au": 0,
+    ".ogg": 1,
+    ".oga": 1,
+    ".opus": 1,
+    ".mp3": 2,
+}
 
 
 def drop_duplicates(index: _Index) -> None:
@@ -197,3 +215,14 @@ def relative(path: str, root: Path) -> str:
         return Path(path).relative_to(root).as_posix()
     except ValueError:
         return path
+
+
+def check_fields(reason: str, *checks: tuple[bool, str]) -> None:
+    """Raise :class:`_Skip` with ``reason`` and every failed check's message, if any failed.
+
+    ``checks`` are ``(field_is_valid, message)`` pairs, so that one file reports all its bad
+    fields at once ("actor 1099 is not 1001-1091; level XY is not LO, MD, HI or XX").
+    """
+    problems = [message for valid, message in checks if not valid]
+    if problems:
+        raise _Skip(reason, "; ".join(problems))

@@ -10,7 +10,7 @@ from sklearn.utils import Bunch
 from ._bunch import index_corpus
 from ._docs import corpus_doc
 from ._fetch import fetch_corpus
-from ._scan import _Skip
+from ._scan import Naming, _Skip, check_fields
 
 __all__ = ["fetch_tess", "load_tess"]
 
@@ -50,13 +50,11 @@ def _parse(path: Path) -> dict:
     speaker, word, emotion = match.groups()
     speaker = _SPEAKER_ALIASES.get(speaker.upper(), speaker.upper())
     emotion = emotion.lower()
-    problems = []
-    if speaker not in _SPEAKERS:
-        problems.append(f"speaker {match.group(1)} is not OAF or YAF")
-    if emotion not in _EMOTIONS:
-        problems.append(f"emotion {match.group(3)} is not one of {sorted(_EMOTIONS)}")
-    if problems:
-        raise _Skip("invalid TESS name fields", "; ".join(problems))
+    check_fields(
+        "invalid TESS name fields",
+        (speaker in _SPEAKERS, f"speaker {match.group(1)} is not OAF or YAF"),
+        (emotion in _EMOTIONS, f"emotion {match.group(3)} is not one of {sorted(_EMOTIONS)}"),
+    )
     word = word.lower()
     return {
         "key": f"{speaker}_{word}_{emotion}",
@@ -68,6 +66,9 @@ def _parse(path: Path) -> dict:
         "text": f"Say the word {word}",
         "age": _SPEAKERS[speaker],
     }
+
+
+_NAMING = Naming(_parse, "OAF_back_angry.wav", ("word", "text", "age"))
 
 
 @corpus_doc("tess")
@@ -82,10 +83,7 @@ def load_tess(root, *, emotions=None, merge_calm=False) -> Bunch:
 
     Parameters
     ----------
-    root : str or os.PathLike
-        Folder holding the TESS audio files (any depth).
-    {{emotions}}
-    {{merge_calm}}
+    {{loader_parameters}}
 
     Returns
     -------
@@ -97,22 +95,13 @@ def load_tess(root, *, emotions=None, merge_calm=False) -> Bunch:
             ``text``, ``age``.
         {{bunch_fields}}
 
-    Raises
-    ------
-    FileNotFoundError
-        If ``root`` does not exist or holds no TESS clip.
-
-    Warns
-    -----
-    {{loader_warns}}
+    {{loader_raises_warns}}
 
     Notes
     -----
     A complete copy holds 2,800 clips from 2 speakers, 400 per emotion. The misnamed
     ``OA_bite_neutral.wav`` of the release is attributed to speaker OAF.
 
-    References
-    ----------
     {{references}}
 
     Examples
@@ -125,16 +114,7 @@ def load_tess(root, *, emotions=None, merge_calm=False) -> Bunch:
     tess_YAF    1400
     dtype: int64
     """
-    return index_corpus(
-        "tess",
-        root,
-        _parse,
-        extra_columns=("word", "text", "age"),
-        descr=_DESCR,
-        expected_name="OAF_back_angry.wav",
-        emotions=emotions,
-        merge_calm=merge_calm,
-    )
+    return index_corpus("tess", root, _NAMING, _DESCR, emotions=emotions, merge_calm=merge_calm)
 
 
 @corpus_doc("tess")
@@ -150,17 +130,9 @@ def fetch_tess(
 
     Parameters
     ----------
-    {{fetch_options}}
-    emotions, merge_calm
-        Passed to :func:`load_tess`.
+    {{fetch_parameters}}
 
-    Returns
-    -------
-    {{fetch_returns}}
-
-    Raises
-    ------
-    {{fetch_raises}}
+    {{fetch_returns_raises}}
 
     Notes
     -----
@@ -171,8 +143,6 @@ def fetch_tess(
     download fails, download the files from https://doi.org/10.5683/SP2/E8H2MF by hand and
     use :func:`load_tess`.
 
-    References
-    ----------
     {{references}}
 
     Examples
@@ -182,10 +152,4 @@ def fetch_tess(
     >>> len(data.frame)  # doctest: +SKIP
     2800
     """
-    return fetch_corpus(
-        "tess",
-        data_home=data_home,
-        download_if_missing=download_if_missing,
-        emotions=emotions,
-        merge_calm=merge_calm,
-    )
+    return fetch_corpus("tess", data_home, download_if_missing, emotions, merge_calm)
