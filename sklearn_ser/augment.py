@@ -20,9 +20,8 @@ from numbers import Real
 import numpy as np
 import scipy.fft
 
-from .audio import fix_length
 from .decode import audio_info, check_waveform, load_audio, resample
-from .features import hann_window, stft
+from .dsp import istft, phase_vocoder, stft
 
 __all__ = [
     "AUGMENTATIONS",
@@ -118,80 +117,6 @@ _STRETCH_N_FFT = 2048
 _STRETCH_HOP = _STRETCH_N_FFT // 4
 
 
-def _phase_vocoder(D: np.ndarray, rate: float, hop_length: int, n_fft: int) -> np.ndarray:
-    """``librosa.phase_vocoder`` on a frames-first STFT ``(n_frames, n_bins)``, vectorised.
-
-    librosa advances each output frame's phase by ``phi + wrap(angle(b) - angle(a) - phi)``
-    (``a``, ``b`` the two input frames around the step, ``phi`` the expected advance), which
-    is ``angle(b) - angle(a)`` modulo 2 pi: the phases enter the output only through
-    ``exp(1j * phase)``, so each frame's phasor is the first frame's times a running product
-    of unit phasors ``b * conj(a) / (|a| |b|)``. That is one cumulative product, with no
-    arctangent and no per-frame Python loop, and no phase drift (librosa accumulates
-    unbounded phases in float32). ``hop_length`` and ``n_fft`` only set the expected advance,
-    which cancels; they are kept for the signature's sake.
-    """
-    steps = np.arange(0, D.shape[0], rate, dtype=np.float64)
-    index = steps.astype(np.intp)
-    alpha = np.mod(steps, 1.0).astype(np.float32)[:, np.newaxis]
-    padded = np.concatenate([D, np.zeros((2, D.shape[1]), dtype=D.dtype)])
-    magnitude = np.abs(padded)
-    # unit phasors; a zero bin has angle 0 in librosa, so phasor 1
-    silent = magnitude == 0
-    phasor = padded * np.reciprocal(np.where(silent, np.float32(1), magnitude))
-    phasor[silent] = 1
-
-    mag = (1 - alpha) * magnitude[index] + alpha * magnitude[index + 1]
-    # the turn from each input frame to the next, computed once on contiguous rows
-    turns = np.conj(phasor[:-1])
-    turns *= phasor[1:]
-    turn = turns[index[:-1]]
-    out = np.empty((index.size, D.shape[1]), dtype=np.complex64)
-    out[0] = phasor[0]
-    for t in range(1, index.size):  # a row-wise running product: faster than np.cumprod
-        np.multiply(out[t - 1], turn[t - 1], out=out[t])
-    out *= mag
-    return out
-
-
-def _overlap_add(frames: np.ndarray, hop_length: int) -> np.ndarray:
-    """Sum frames ``(n_frames, n_fft)`` placed every ``hop_length`` samples."""
-    n_frames, n_fft = frames.shape
-    out = np.zeros(n_fft + hop_length * (n_frames - 1), dtype=frames.dtype)
-    if n_fft % hop_length == 0:
-        # frames overlap n_fft / hop times: as many vectorised adds, not one per frame
-        ratio = n_fft // hop_length
-        blocks = frames.reshape(n_frames, ratio, hop_length)
-        rows = out.reshape(n_frames + ratio - 1, hop_length)
-        for k in range(ratio):
-            rows[k : k + n_frames] += blocks[:, k]
-    else:
-        for t in range(n_frames):
-            out[t * hop_length : t * hop_length + n_fft] += frames[t]
-    return out
-
-
-@lru_cache(maxsize=64)
-def _window_sumsquare(n_fft: int, hop_length: int, n_frames: int) -> np.ndarray:
-    window = hann_window(n_fft)
-    envelope = _overlap_add(np.broadcast_to(window**2, (n_frames, n_fft)), hop_length)
-    envelope.flags.writeable = False
-    return envelope
-
-
-def _istft(D: np.ndarray, n_fft: int, hop_length: int, length: int) -> np.ndarray:
-    """``librosa.istft(D.T, n_fft=n_fft, hop_length=hop_length, length=length)`` for a
-    frames-first STFT: windowed overlap-add divided by the window's squared envelope."""
-    n_frames = min(D.shape[0], -(-(length + 2 * (n_fft // 2)) // hop_length))
-    frames = scipy.fft.irfft(D[:n_frames], n=n_fft, axis=-1)
-    frames *= hann_window(n_fft)
-    start = n_fft // 2
-    y = fix_length(_overlap_add(frames, hop_length)[start : start + length], length)
-    envelope = fix_length(_window_sumsquare(n_fft, hop_length, n_frames)[start:], length)
-    nonzero = envelope > np.finfo(np.float32).tiny
-    y[nonzero] /= envelope[nonzero]
-    return y.astype(np.float32, copy=False)
-
-
 def time_stretch(y: np.ndarray, rate: float) -> np.ndarray:
     """``librosa.effects.time_stretch(y, rate=rate)``: phase-vocoder stretch, pitch kept.
 
@@ -207,8 +132,8 @@ def time_stretch(y: np.ndarray, rate: float) -> np.ndarray:
     """
     y = np.asarray(y, dtype=np.float32)
     D = stft(y, _STRETCH_N_FFT, _STRETCH_HOP)
-    stretched = _phase_vocoder(D, rate, _STRETCH_HOP, _STRETCH_N_FFT)
-    return _istft(stretched, _STRETCH_N_FFT, _STRETCH_HOP, round(y.shape[-1] / rate))
+    stretched = phase_vocoder(D, rate, _STRETCH_HOP, _STRETCH_N_FFT)
+    return istft(stretched, _STRETCH_N_FFT, _STRETCH_HOP, round(y.shape[-1] / rate))
 
 
 def stretch_pitch(y, sr, rng, *, rate=(0.8, 1.2), n_steps=(-2.0, 2.0)):

@@ -6,19 +6,30 @@ from it (magnitude, power, mel filterbank, MFCC, ...), lazily and once, through
 shape ``(..., n_samples)``, so the augmented views of one clip share a single batched STFT and a
 single filterbank product.
 
-Register a new feature with :func:`register_feature`.
+Register a new feature with :func:`register_feature`. The transforms and operators
+themselves (STFT, mel filterbank, DCT, delta filter) live in :mod:`sklearn_ser.dsp`;
+``stft``, ``hann_window`` and ``mel_filterbank`` are re-exported here, their home before.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import numpy as np
-import scipy.fft
-from numpy.lib.stride_tricks import sliding_window_view
+
+from .dsp import (
+    _bin_frequencies,
+    _dct_operator,
+    _delta_operator,
+    _mel_operator,
+    _rms_weights,
+    hann_window,
+    mel_filterbank,
+    power_of,
+    stft,
+)
 
 __all__ = [
     "FEATURES",
@@ -67,215 +78,6 @@ class FeatureParams:
     def n_frames(self, n_samples: int) -> int:
         """Number of frames for a signal of ``n_samples`` (centred, zero-padded frames)."""
         return 1 + (n_samples + 2 * (self.n_fft // 2) - self.n_fft) // self.hop_length
-
-
-def stft(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
-    """Short-time Fourier transform with frames on the second-to-last axis.
-
-    Equals ``librosa.stft(y, n_fft=n_fft, hop_length=hop_length, center=True,
-    pad_mode="constant").swapaxes(-1, -2)`` (periodic Hann window, zero-padded centred frames)
-    up to float32 rounding, but keeps float32 throughout (librosa windows in float64) and
-    returns the frames-first layout that the filterbank products read contiguously.
-
-    Parameters
-    ----------
-    y : ndarray of shape (..., n_samples), float32
-    n_fft, hop_length : int
-
-    Returns
-    -------
-    D : ndarray of shape (..., n_frames, 1 + n_fft // 2), complex64
-
-    Examples
-    --------
-    >>> import numpy as np, librosa
-    >>> from sklearn_ser.features import stft
-    >>> y = np.random.default_rng(0).standard_normal(4000).astype(np.float32)
-    >>> D = stft(y, 512, 128)
-    >>> D.shape, bool(np.allclose(D.T, librosa.stft(y, n_fft=512, hop_length=128), atol=1e-3))
-    ((32, 257), True)
-    """
-    y = np.asarray(y, dtype=np.float32)
-    pad = [(0, 0)] * (y.ndim - 1) + [(n_fft // 2, n_fft // 2)]
-    frames = sliding_window_view(np.pad(y, pad), n_fft, axis=-1)[..., ::hop_length, :]
-    return scipy.fft.rfft(frames * hann_window(n_fft), axis=-1)
-
-
-def power_of(D: np.ndarray) -> np.ndarray:
-    """``|D| ** 2`` without the square root of ``np.abs`` (float32 for complex64 input)."""
-    power = np.square(D.real)
-    power += np.square(D.imag)
-    return power
-
-
-@lru_cache(maxsize=16)
-def hann_window(n_fft: int) -> np.ndarray:
-    """Periodic Hann window, ``scipy.signal.get_window("hann", n_fft)``, float32, read-only.
-
-    Written out rather than imported: scipy.signal costs each parallel worker about a second
-    of start-up, and the window is one line.
-    """
-    window = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
-    window.flags.writeable = False
-    return window
-
-
-def _readonly(array: np.ndarray) -> np.ndarray:
-    # cached operators are shared by every call: a caller must not be able to alter them
-    array.flags.writeable = False
-    return array
-
-
-def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
-    """Slaney's mel scale (librosa's default, ``htk=False``): linear to 1 kHz, log above."""
-    hz = np.asarray(hz, dtype=np.float64)
-    mel = hz / (200.0 / 3)
-    log_region = hz >= 1000.0
-    return np.where(log_region, 15.0 + np.log(np.maximum(hz, 1000.0) / 1000.0) * 27 / np.log(6.4),
-                    mel)
-
-
-def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
-    mel = np.asarray(mel, dtype=np.float64)
-    log_region = mel >= 15.0
-    return np.where(log_region, 1000.0 * np.exp(np.log(6.4) / 27 * (np.maximum(mel, 15.0) - 15.0)),
-                    mel * (200.0 / 3))
-
-
-def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0,
-                   fmax: float | None = None) -> np.ndarray:
-    """Triangular mel filterbank, ``(n_mels, 1 + n_fft // 2)`` float32.
-
-    The same filters as ``librosa.filters.mel`` with its defaults (Slaney's mel scale and
-    area normalisation), computed without importing librosa, whose import alone costs each
-    parallel worker about half a second.
-
-    Examples
-    --------
-    >>> import numpy as np, librosa
-    >>> from sklearn_ser.features import mel_filterbank
-    >>> ours = mel_filterbank(16000, 512, 40)
-    >>> ours.shape, bool(np.allclose(ours, librosa.filters.mel(sr=16000, n_fft=512, n_mels=40)))
-    ((40, 257), True)
-    """
-    fmax = float(sr) / 2 if fmax is None else fmax
-    bin_hz = np.fft.rfftfreq(n_fft, 1.0 / sr)
-    edges_hz = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
-    widths = np.diff(edges_hz)
-    ramps = edges_hz[:, np.newaxis] - bin_hz
-    rising = -ramps[:-2] / widths[:-1, np.newaxis]
-    falling = ramps[2:] / widths[1:, np.newaxis]
-    weights = np.maximum(0, np.minimum(rising, falling))
-    weights *= (2.0 / (edges_hz[2:] - edges_hz[:-2]))[:, np.newaxis]
-    if not np.all((edges_hz[:-2] == 0) | (weights.max(axis=1) > 0)):
-        warnings.warn(
-            f"Empty filters in the mel filterbank (sr={sr}, n_fft={n_fft}, n_mels={n_mels}): "
-            "some mel bands fall between FFT bins and will always be zero. Increase n_fft "
-            "or reduce n_mels.",
-            UserWarning,
-            stacklevel=2,
-        )
-    return weights.astype(np.float32)
-
-
-class _BandedOperator:
-    """``frames @ matrix.T`` for a matrix whose rows are non-zero on short runs of columns.
-
-    A mel filterbank is such a matrix: each triangular filter spans a few FFT bins, so a
-    dense product multiplies mostly zeros (it dominated feature extraction). Rows are taken
-    in groups of ``group`` consecutive filters, which together span one contiguous range of
-    bins, and each group is one small dense product on that range only: the same sums as the
-    dense product up to float32 rounding, at a few percent of its cost. Every product is per
-    signal, so a clip's features do not depend on the batch it is computed in.
-    """
-
-    def __init__(self, matrix: np.ndarray, group: int = 8):
-        self.n_out = matrix.shape[0]
-        self.blocks = []
-        for start in range(0, matrix.shape[0], group):
-            rows = matrix[start : start + group]
-            used = np.flatnonzero(rows.any(axis=0))
-            lo, hi = (used[0], used[-1] + 1) if used.size else (0, 0)
-            weights = _readonly(np.ascontiguousarray(rows[:, lo:hi].T, dtype=np.float32))
-            self.blocks.append((start, start + rows.shape[0], lo, hi, weights))
-
-    def __call__(self, frames: np.ndarray) -> np.ndarray:
-        out = np.zeros((*frames.shape[:-1], self.n_out), dtype=np.float32)
-        for start, stop, lo, hi, weights in self.blocks:
-            if hi > lo:
-                out[..., start:stop] = np.matmul(frames[..., lo:hi], weights)
-        return out
-
-
-@lru_cache(maxsize=16)
-def _mel_operator(sr, n_fft, n_mels, fmin, fmax) -> _BandedOperator:
-    return _BandedOperator(mel_filterbank(sr, n_fft, n_mels, fmin, fmax))
-
-
-@lru_cache(maxsize=16)
-def _dct_operator(n_mels: int, n_mfcc: int) -> np.ndarray:
-    """First ``n_mfcc`` columns of the orthonormal DCT-II as a (n_mels, n_mfcc) matrix.
-
-    Row ``i`` is the DCT of the ``i``-th unit vector, so by linearity ``x @ operator`` is
-    ``scipy.fft.dct(x, type=2, norm="ortho")[:n_mfcc]``, without the unused coefficients.
-    """
-    basis = scipy.fft.dct(np.eye(n_mels), type=2, norm="ortho", axis=-1)[:, :n_mfcc]
-    return _readonly(np.ascontiguousarray(basis, dtype=np.float32))
-
-
-def _polyfit_functional(positions: np.ndarray, at: np.ndarray, order: int, deriv: int):
-    """Rows ``r`` such that ``r @ x`` is the ``deriv``-th derivative, at each point of ``at``,
-    of the least-squares polynomial of degree ``order`` through ``(positions, x)``."""
-    powers = np.arange(order + 1)
-    pseudo_inverse = np.linalg.pinv(positions[:, np.newaxis] ** powers)  # x -> coefficients
-    falling = np.ones(order + 1)  # m! / (m - deriv)!, 0 below deriv
-    for k in range(deriv):
-        falling *= powers - k
-    derivative = falling * np.asarray(at, float)[:, np.newaxis] ** np.maximum(powers - deriv, 0)
-    return derivative @ pseudo_inverse
-
-
-@lru_cache(maxsize=32)
-def _delta_operator(n_frames: int, order: int, width: int) -> np.ndarray:
-    """``librosa.feature.delta`` along frames as a (n_frames, n_frames) matrix.
-
-    librosa's delta is ``scipy.signal.savgol_filter(x, width, polyorder=order, deriv=order)``,
-    a linear map: in the interior, the derivative at the centre of the least-squares
-    polynomial through each window of ``width`` frames; at the ends (``mode="interp"``), the
-    derivative of one polynomial through the first (last) ``width`` frames; with fewer frames
-    than ``width`` (``mode="nearest"``), the interior rule on edge-replicated frames.
-    ``operator @ x`` applies it to every signal in one product, instead of re-fitting the
-    edge polynomials for every signal.
-    """
-    half = width // 2
-    offsets = np.arange(-half, half + 1)
-    centre = _polyfit_functional(offsets.astype(float), [0.0], order, order)[0]
-    operator = np.zeros((n_frames, n_frames))
-    if n_frames >= width:  # "interp"
-        for i in range(half, n_frames - half):
-            operator[i, i - half : i + half + 1] = centre
-        ends = _polyfit_functional(np.arange(width, dtype=float), np.arange(width), order, order)
-        operator[:half, :width] = ends[:half]
-        operator[n_frames - half :, n_frames - width :] = ends[width - half :]
-    else:  # "nearest": frames beyond either end repeat the end frame
-        for i in range(n_frames):
-            np.add.at(operator[i], np.clip(i + offsets, 0, n_frames - 1), centre)
-    return _readonly(operator.astype(np.float32))
-
-
-@lru_cache(maxsize=16)
-def _rms_weights(n_fft: int) -> np.ndarray:
-    """Weights of ``librosa.feature.rms(S=...)``: bins 0 and n_fft/2 count once, others twice."""
-    weights = np.full(1 + n_fft // 2, 2.0 / n_fft**2)
-    weights[0] /= 2
-    if n_fft % 2 == 0:
-        weights[-1] /= 2
-    return _readonly(weights.astype(np.float32))
-
-
-@lru_cache(maxsize=16)
-def _bin_frequencies(sr: int, n_fft: int) -> np.ndarray:
-    return _readonly(np.fft.rfftfreq(n_fft, 1.0 / sr).astype(np.float32))
 
 
 class SpectralContext:

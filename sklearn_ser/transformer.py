@@ -13,8 +13,8 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from ._clip import _clip_features, _Config
 from .augment import resolve_augmentations
+from .clip_pipeline import _clip_features, _Config
 from .decode import MAX_SR, MIN_SR, AudioInputError
 from .features import FeatureParams, check_feature_names, feature_names, resolve_features
 from .inputs import clip_sources

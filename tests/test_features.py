@@ -122,7 +122,7 @@ def test_deltas_match_librosa(rng, n_samples):
 def test_delta_operator_is_librosas_savitzky_golay_filter(n_frames):
     from scipy.signal import savgol_filter
 
-    from sklearn_ser.features import _delta_operator
+    from sklearn_ser.dsp import _delta_operator
 
     x = np.random.default_rng(n_frames).standard_normal((n_frames, 3))
     mode = "interp" if n_frames >= 9 else "nearest"

@@ -311,7 +311,7 @@ def test_gc_is_frozen_in_worker_processes_only(wav_dir):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    import sklearn_ser._clip as mod
+    import sklearn_ser.clip_pipeline as mod
 
     frozen = gc.get_freeze_count()
     small(n_jobs=1).fit_transform(wav_dir)
@@ -326,7 +326,7 @@ def test_gc_is_frozen_in_worker_processes_only(wav_dir):
 
 def test_worker_imports_neither_scikit_learn_nor_pandas():
     # what a joblib worker imports to run one clip: start-up cost of every n_jobs > 1 call
-    code = ("import sys, sklearn_ser, sklearn_ser._clip; "
+    code = ("import sys, sklearn_ser, sklearn_ser.clip_pipeline; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'sklearn', 'pandas', 'tensorflow', 'keras', 'librosa'}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

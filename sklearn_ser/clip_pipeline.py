@@ -1,10 +1,12 @@
-"""The work done for one clip, in a module that joblib workers can import cheaply.
+"""The per-clip pipeline: decode -> condition -> views -> features, for one clip.
 
-A worker process unpickles :func:`_clip_features` and so imports this module and what it
-imports: NumPy, SciPy's FFT, soundfile and soxr, but neither scikit-learn nor pandas (the
-package's ``__init__`` imports nothing eagerly). That keeps a new worker's start-up near
-1.5 CPU-seconds instead of 4.6, which is most of what a first ``n_jobs=2`` call costs on a
-corpus of a few hundred clips (``benchmarks/bench_extraction.py``, cold rows).
+:func:`_clip_features` is what :class:`~sklearn_ser.AudioFeatureTransformer` runs for each
+clip, in the main process or a joblib worker. A worker process unpickles it and so imports
+this module and what it imports: NumPy, SciPy's FFT, soundfile and soxr, but neither
+scikit-learn nor pandas (the package's ``__init__`` imports nothing eagerly). That keeps a
+new worker's start-up near 1.5 CPU-seconds instead of 4.6, which is most of what a first
+``n_jobs=2`` call costs on a corpus of a few hundred clips (``benchmarks/bench_extraction.py``,
+cold rows).
 """
 
 from __future__ import annotations
