@@ -19,18 +19,15 @@ import keras
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.metrics import (
-    accuracy_score,
-    balanced_accuracy_score,
-    confusion_matrix,
-    f1_score,
-)
+from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import StratifiedGroupKFold
-from tqdm.auto import tqdm
 
+from . import defaults
+from ._names import check_names
 from .classifier import SERClassifier
 from .models import ARCHITECTURES
-from .report import summarize_folds
+from .progress import Progress, is_terminal
+from .scores import heldout_scores, summarize_folds, trainable_parameters
 from .transformer import AudioFeatureTransformer
 
 __all__ = ["ENSEMBLE", "StudyResult", "compare_architectures"]
@@ -54,7 +51,7 @@ class StudyResult:
         The ensemble row has no history (NaN); its time and parameters are its members' sums.
     summary : DataFrame
         Mean and std of each metric over folds, one row per model
-        (:func:`~sklearn_ser.report.summarize_folds`).
+        (:func:`~sklearn_ser.scores.summarize_folds`).
     labels : list of str
         Class labels, the order of the confusion matrices.
     confusion : dict of str to ndarray
@@ -63,6 +60,13 @@ class StudyResult:
         Keras history of every fold, per architecture.
     extraction_time : list of float
         Seconds of feature extraction per fold (shared by all architectures).
+    settings : dict
+        What was run: ``archs``, ``ensemble`` (bool), ``n_folds``, ``random_state``,
+        ``classifier`` (every parameter of the classifiers except ``arch`` and
+        ``callbacks``) and ``transformer`` (the feature transformer's parameters), so that
+        a report can say how to reproduce the result.
+    total_time : float
+        Seconds the whole study took (extraction, training and prediction).
     """
 
     folds: pd.DataFrame
@@ -71,36 +75,24 @@ class StudyResult:
     confusion: dict
     histories: dict
     extraction_time: list = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+    total_time: float = 0.0
 
 
 class EpochProgress(keras.callbacks.Callback):
-    """Advances a tqdm bar at the end of every epoch and shows the latest losses."""
+    """Advances a :class:`~sklearn_ser.progress.Progress` at the end of every epoch.
 
-    def __init__(self, bar):
+    The latest training loss and validation accuracy are shown with it.
+    """
+
+    def __init__(self, progress):
         super().__init__()
-        self.bar = bar
+        self.progress = progress
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        shown = {k: f"{logs[k]:.3f}" for k in ("loss", "val_accuracy") if k in logs}
-        self.bar.set_postfix(shown, refresh=False)
-        self.bar.update(1)
-
-
-def _check_archs(archs) -> list[str]:
-    if isinstance(archs, str):
-        archs = [archs]
-    archs = list(archs)
-    if not archs:
-        raise ValueError("archs is empty: name at least one architecture.")
-    unknown = [a for a in archs if a not in ARCHITECTURES]
-    if unknown:
-        raise ValueError(
-            f"Unknown architecture(s) {unknown}; choose from {list(ARCHITECTURES)}."
-        )
-    if len(set(archs)) != len(archs):
-        raise ValueError(f"An architecture is named twice in {archs}.")
-    return archs
+        self.progress.update(1, **{k: float(logs[k]) for k in ("loss", "val_accuracy")
+                                   if k in logs})
 
 
 def _splits(cv, y, groups, random_state):
@@ -118,21 +110,10 @@ def _splits(cv, y, groups, random_state):
     return list(cv.split(np.zeros((len(y), 1)), y, groups))
 
 
-def _trainable_params(model) -> int:
-    return int(sum(np.prod(w.shape) for w in model.trainable_weights))
-
-
-def _scores(y_true, y_pred) -> dict:
-    return {
-        "test_accuracy": accuracy_score(y_true, y_pred),
-        "uar": balanced_accuracy_score(y_true, y_pred),
-        "macro_f1": f1_score(y_true, y_pred, average="macro", zero_division=0),
-    }
-
-
 def compare_architectures(X, y, groups, *, archs=tuple(ARCHITECTURES), cv=3,
                           transformer=None, classifier_params: Mapping | None = None,
-                          ensemble=True, random_state=0, progress=False) -> StudyResult:
+                          ensemble=True, random_state=0, progress=False,
+                          progress_file=None) -> StudyResult:
     """Train several architectures with speaker-independent cross-validation.
 
     Parameters
@@ -161,7 +142,12 @@ def compare_architectures(X, y, groups, *, archs=tuple(ARCHITECTURES), cv=3,
     random_state : int, default=0
         Seeds the folds and every classifier (unless ``classifier_params`` sets one).
     progress : bool, default=False
-        Show progress bars (feature extraction per clip, training per epoch) on stderr.
+        Report progress on ``progress_file``: on a terminal one bar per level (models with
+        the study's ETA, epochs, clips of the feature extraction); elsewhere (a log file,
+        CI, a pipe) plain lines every 10 % of the models and every 30 s
+        (:class:`~sklearn_ser.progress.Progress`).
+    progress_file : text stream, default=None
+        Where progress goes; None is ``sys.stderr``.
 
     Returns
     -------
@@ -181,7 +167,7 @@ def compare_architectures(X, y, groups, *, archs=tuple(ARCHITECTURES), cv=3,
     >>> result.summary.index.tolist()  # doctest: +SKIP
     ['cnn', 'cnn_gru', 'ensemble']
     """
-    archs = _check_archs(archs)
+    archs = check_names(archs, ARCHITECTURES, what="architecture", param="archs")
     y = np.asarray(y)
     groups = np.asarray(groups)
     n_clips = len(X)
@@ -191,24 +177,30 @@ def compare_architectures(X, y, groups, *, archs=tuple(ARCHITECTURES), cv=3,
             f"{groups.shape[0]}."
         )
     if transformer is None:
-        transformer = AudioFeatureTransformer(
-            augment=("noise", "stretch_pitch", "shift", "echo", "reverb"),
-            random_state=random_state,
-        )
+        transformer = AudioFeatureTransformer(augment=defaults.AUGMENTATIONS,
+                                              random_state=random_state)
     params = {"random_state": random_state, **(classifier_params or {})}
     params.pop("arch", None)
     labels = sorted(np.unique(y).tolist())
     splits = _splits(cv, y, groups, random_state)
 
+    started = time.perf_counter()
     records, extraction_time = [], []
     confusion = {m: np.zeros((len(labels), len(labels)), dtype=int)
                  for m in [*archs, *([ENSEMBLE] if ensemble else [])]}
     histories = {a: [] for a in archs}
-    overall = tqdm(total=len(splits) * len(archs), desc="models", unit="model",
-                   disable=not progress, position=0)
-    try:
+    epochs = params.get("epochs", SERClassifier().epochs)
+    overall = Progress(len(splits) * len(archs), "study", unit="model", enabled=progress,
+                       file=progress_file)
+    # the transformer's own per-clip bar only where bars stay readable
+    verbose = int(progress and is_terminal(overall.file))
+    with overall:
         for fold, (train, test) in enumerate(splits):
-            features = clone(transformer).set_params(verbose=int(progress))
+            where = f"fold {fold + 1}/{len(splits)}"
+            overall.set_description(f"{where} features")
+            overall.write(f"{where}: extracting features of {len(train)} training and "
+                          f"{len(test)} test clips")
+            features = clone(transformer).set_params(verbose=verbose)
             start = time.perf_counter()
             # lists of clips, whatever X is (list, object array, 2-D table of waveforms)
             X_train = features.fit_transform([X[i] for i in train])
@@ -217,17 +209,14 @@ def compare_architectures(X, y, groups, *, archs=tuple(ARCHITECTURES), cv=3,
             base = {"fold": fold, "n_train": len(train), "n_test": len(test)}
             probas, fit_times, n_params = [], [], []
             for arch in archs:
-                overall.set_description(f"fold {fold + 1}/{len(splits)} {arch}")
-                bar = tqdm(total=params.get("epochs", SERClassifier().epochs), desc="epochs",
-                           unit="epoch", leave=False, disable=not progress, position=1)
-                callbacks = [*(params.get("callbacks") or []), EpochProgress(bar)]
-                clf = SERClassifier(arch=arch, **{**params, "callbacks": callbacks})
-                try:
+                overall.set_description(f"{where} {arch}")
+                with Progress(epochs, f"{where} {arch}", unit="epoch", level=1,
+                              enabled=progress, file=overall.file) as bar:
+                    callbacks = [*(params.get("callbacks") or []), EpochProgress(bar)]
+                    clf = SERClassifier(arch=arch, **{**params, "callbacks": callbacks})
                     start = time.perf_counter()
                     clf.fit(X_train, y[train])
                     fit_time = time.perf_counter() - start
-                finally:
-                    bar.close()
                 proba = clf.predict_proba(X_test)
                 y_pred = clf.classes_[proba.argmax(axis=1)]
                 confusion[arch] += confusion_matrix(y[test], y_pred, labels=labels)
@@ -236,8 +225,8 @@ def compare_architectures(X, y, groups, *, archs=tuple(ARCHITECTURES), cv=3,
                     "model": arch, **base,
                     "train_accuracy": final["accuracy"], "val_accuracy": final["val_accuracy"],
                     "train_loss": final["loss"], "val_loss": final["val_loss"],
-                    **_scores(y[test], y_pred),
-                    "fit_time": fit_time, "n_params": _trainable_params(clf.model_),
+                    **heldout_scores(y[test], y_pred),
+                    "fit_time": fit_time, "n_params": trainable_parameters(clf.model_),
                     "epochs": len(clf.history_["loss"]),
                 })
                 histories[arch].append(clf.history_)
@@ -245,7 +234,7 @@ def compare_architectures(X, y, groups, *, archs=tuple(ARCHITECTURES), cv=3,
                 fit_times.append(fit_time)
                 n_params.append(records[-1]["n_params"])
                 classes = clf.classes_
-                overall.update(1)
+                overall.update(1, done=f"{arch} fold {fold + 1}", uar=records[-1]["uar"])
             if ensemble:
                 # every architecture of a fold saw the same y, hence the same classes_ order
                 y_pred = classes[np.mean(probas, axis=0).argmax(axis=1)]
@@ -254,12 +243,10 @@ def compare_architectures(X, y, groups, *, archs=tuple(ARCHITECTURES), cv=3,
                     "model": ENSEMBLE, **base,
                     "train_accuracy": np.nan, "val_accuracy": np.nan,
                     "train_loss": np.nan, "val_loss": np.nan,
-                    **_scores(y[test], y_pred),
+                    **heldout_scores(y[test], y_pred),
                     "fit_time": float(np.sum(fit_times)), "n_params": int(np.sum(n_params)),
                     "epochs": np.nan,
                 })
-    finally:
-        overall.close()
     folds = pd.DataFrame.from_records(records)
     folds["epochs"] = folds["epochs"].astype("Int64")  # missing for the ensemble
     order = {m: i for i, m in enumerate(confusion)}
@@ -272,4 +259,12 @@ def compare_architectures(X, y, groups, *, archs=tuple(ARCHITECTURES), cv=3,
         confusion=confusion,
         histories=histories,
         extraction_time=extraction_time,
+        total_time=time.perf_counter() - started,
+        settings={
+            "archs": list(archs), "ensemble": bool(ensemble), "n_folds": len(splits),
+            "random_state": random_state,
+            "classifier": {k: v for k, v in SERClassifier(**params).get_params(deep=False).items()
+                           if k not in ("arch", "callbacks")},
+            "transformer": transformer.get_params(deep=False),
+        },
     )

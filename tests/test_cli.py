@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from sklearn_ser.cli import ARCH_NAMES, main
+from sklearn_ser.cli import main
+from sklearn_ser.persistence import load
 
 SR = 16000
 # a corpus of 4 speakers x 3 emotions x 1 clip of 1 s, one epoch: seconds per model
@@ -42,12 +43,6 @@ def assert_one_line_error(err, *fragments):
 
 # ------------------------------------------------------------------ arguments (no TensorFlow)
 
-def test_arch_names_match_the_registry():
-    from sklearn_ser.models import ARCHITECTURES
-
-    assert set(ARCH_NAMES) == set(ARCHITECTURES)
-
-
 def test_version_and_help(capsys):
     status, out, _ = run(capsys, "--version")
     assert status == 0 and out.startswith("sklearn-ser ")
@@ -62,15 +57,18 @@ def test_version_and_help(capsys):
 
 @pytest.mark.parametrize("argv, status, fragments", [
     (["frobnicate"], 2, ["invalid choice", "frobnicate"]),
-    (["compare", "--cv", "1"], 2, ["--cv", "at least 2 folds"]),
+    (["compare", "--cv", "1"], 2, ["--cv", "(>= 2)", "'1'"]),
+    (["compare", "--n-jobs", "0"], 2, ["--n-jobs", "non-zero integer", "'0'"]),
+    (["evaluate", "m.skser", "--n-jobs", "0"], 2, ["--n-jobs", "non-zero"]),
+    (["predict", "m.skser", "x.wav", "--window", "nan"], 2, ["--window", "positive number"]),
     (["compare", "--epochs", "0"], 2, ["--epochs", "positive integer"]),
     (["compare", "--validation-fraction", "1.5"], 2, ["--validation-fraction", "in (0, 1)"]),
     (["compare", "--duration", "abc"], 2, ["--duration"]),
     (["train", "--arch", "cnn"], 2, ["--out"]),
-    (["predict", "model.joblib"], 2, ["PATH"]),
+    (["predict", "model.skser"], 2, ["PATH"]),
     (["compare", "--archs", "cnn", "transformer"], 1, ["--archs", "transformer"]),
     (["compare", "--archs", "cnn", "cnn"], 1, ["--archs", "twice"]),
-    (["train", "--arch", "lstm", "--out", "m.joblib"], 1, ["--arch", "lstm"]),
+    (["train", "--arch", "lstm", "--out", "m.skser"], 1, ["--arch", "lstm"]),
     (["compare", "--corpus", "iemocap"], 1, ["--corpus", "iemocap", "emodb"]),
     (["compare", "--corpus", "emodb"], 1, ["--data-dir"]),
     (["compare", "--corpus", "emodb", "tess", "--data-dir", "x"], 1, ["--data-dir", "2 corpora"]),
@@ -78,6 +76,8 @@ def test_version_and_help(capsys):
     (["compare", "--augment", "wobble"], 1, ["--augment", "wobble"]),
     (["compare", "--augment", "none", "noise"], 1, ["--augment", "none"]),
     (["compare", "--emotions", "grumpy"], 1, ["--emotions", "grumpy"]),
+    (["compare", "--emotions", "sad", "sad"], 1, ["--emotions", "twice"]),
+    (["compare", "--corpus", "tess", "TESS", "--data-dir", "x", "y"], 1, ["--corpus", "twice"]),
     (["compare", "--cv", "corpus"], 1, ["--cv corpus", "two --corpus"]),
     (["compare", "--corpus", "emodb", "--data-dir", "x", "--n-speakers", "3"], 1,
      ["--n-speakers", "demo corpus only"]),
@@ -108,12 +108,83 @@ def test_data_folder_without_clips(capsys, tmp_path):
 def test_not_a_model(capsys, tmp_path):
     fake = tmp_path / "fake.joblib"
     joblib.dump({"weights": [1, 2]}, fake)
-    code, _, err = run(capsys, "evaluate", str(fake))
+    code, _, err = run(capsys, "evaluate", str(fake), "--trust-pickle")
     assert code == 1
     assert_one_line_error(err, "fake.joblib", "not an sklearn-ser model")
-    code, _, err = run(capsys, "predict", str(tmp_path / "missing.joblib"), str(fake))
+    code, _, err = run(capsys, "predict", str(tmp_path / "missing.skser"), str(fake))
     assert code == 1
-    assert_one_line_error(err, "missing.joblib", "does not exist")
+    assert_one_line_error(err, "missing.skser", "does not exist")
+    garbage = tmp_path / "garbage.skser"
+    garbage.write_bytes(b"not a model at all")
+    code, _, err = run(capsys, "evaluate", str(garbage))
+    assert code == 1
+    assert_one_line_error(err, "garbage.skser")
+
+
+def test_pickle_model_refused_without_trust(capsys, tmp_path):
+    """A joblib file could run code when loaded: refused, the message says why and how."""
+    fake = tmp_path / "fake.joblib"
+    joblib.dump({"weights": [1, 2]}, fake)
+    for command in (["evaluate", str(fake)], ["predict", str(fake), str(fake)]):
+        code, out, err = run(capsys, *command)
+        assert code == 1 and out == ""
+        assert_one_line_error(err, "fake.joblib", "--trust-pickle")
+
+
+@pytest.mark.parametrize("command, option, setup", [
+    (["train", "--out"], "--out", "parent_is_file"),
+    (["train", "--out"], "--out", "is_dir"),
+    (["compare", "--out"], "--out", "is_file"),
+    (["compare", "--out"], "--out", "parent_is_file"),
+    (["evaluate", "MODEL", "--out"], "--out", "is_file"),
+    (["predict", "MODEL", "AUDIO", "--plot"], "--plot", "parent_is_file"),
+    (["predict", "MODEL", "AUDIO", "--csv"], "--csv", "is_dir"),
+])
+def test_output_paths_checked_before_any_work(capsys, tmp_path, command, option, setup):
+    """An impossible output path fails at once, naming the option, before data loads."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    target = {"parent_is_file": blocker / "sub" / "out.x", "is_dir": tmp_path,
+              "is_file": blocker}[setup]
+    # MODEL and AUDIO do not exist: reaching them would be a different error
+    argv = [{"MODEL": str(tmp_path / "missing.skser"), "AUDIO": str(tmp_path / "a.wav")}
+            .get(a, a) for a in command] + [str(target)]
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and out == ""
+    assert "Generating" not in err and "Loading" not in err
+    assert_one_line_error(err, option, str(target))
+
+
+def test_user_error_is_one_line_but_a_bug_keeps_its_traceback(capsys, monkeypatch):
+    from sklearn_ser.audio import AudioInputError
+    from sklearn_ser.cli import train
+
+    def corrupt(args, console):
+        raise AudioInputError("'x.wav' cannot be decoded")
+
+    monkeypatch.setattr(train, "run", corrupt)
+    code, _, err = run(capsys, "train", "--out", "m.skser")
+    assert code == 1
+    assert_one_line_error(err, "x.wav", "cannot be decoded")
+
+    def bug(args, console):
+        raise ValueError("an internal inconsistency")
+
+    monkeypatch.setattr(train, "run", bug)
+    with pytest.raises(ValueError, match="internal inconsistency"):
+        main(["train", "--out", "m.skser"])
+
+
+def test_help_and_defaults_do_not_import_tensorflow():
+    code = ("import sys; import sklearn_ser.defaults; "
+            "assert not [m for m in sys.modules if m.split('.')[0] in "
+            "('numpy', 'tensorflow', 'keras')], 'defaults imports too much'; "
+            "from sklearn_ser.cli import main; "
+            "assert main(['compare', '--epochs', '0']) == 2; "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
 
 
 def test_python_dash_m_runs_the_cli():
@@ -144,7 +215,7 @@ def study(tmp_path_factory):
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
     """A tiny cnn pipeline saved by `train` (no augmentation, one epoch)."""
-    path = tmp_path_factory.mktemp("train") / "sub" / "model.joblib"
+    path = tmp_path_factory.mktemp("train") / "sub" / "model.skser"
     status = main(["train", *TINY_DATA, "--no-augment", "--epochs", "1", "--arch", "cnn",
                    "--out", str(path), "--quiet"])
     assert status == 0
@@ -213,14 +284,29 @@ def test_compare_writes_report_and_figures(study):
 
 
 def test_train_saves_a_pipeline(model_path):
-    model = joblib.load(model_path)
+    """In the safe format: it loads without unpickling and predicts."""
+    import zipfile
+
+    assert zipfile.is_zipfile(model_path)
+    model = load(model_path)
     assert [name for name, _ in model.steps] == ["features", "clf"]
     assert model.classes_.tolist() == EMOTIONS
     assert model.named_steps["features"].duration == 1.0
     assert model.named_steps["clf"].arch == "cnn"
-    assert model.named_steps["clf"].callbacks is None  # no progress bar pickled
+    assert model.named_steps["clf"].callbacks is None  # no progress bar saved
     proba = model.predict_proba([np.zeros(SR, dtype=np.float32) + 0.01])
     assert proba.shape == (1, 3)
+
+
+def test_trusted_pickle_model_still_predicts(capsys, model_path, tmp_path, tone):
+    pickled = tmp_path / "model.joblib"
+    joblib.dump(load(model_path), pickled)
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, tone(200, 0.8), SR)
+    status, out, err = run(capsys, "predict", str(pickled), str(clip), "--trust-pickle",
+                           "--format", "json", "--quiet")
+    assert status == 0, err
+    assert json.loads(out)[0]["path"].endswith("clip.wav")
 
 
 @pytest.fixture
@@ -282,15 +368,59 @@ def test_predict_json_and_plot(capsys, model_path, recordings, tmp_path):
 def test_predict_errors(capsys, model_path, recordings, tmp_path):
     code, _, err = run(capsys, "predict", str(model_path), str(recordings / "notes.txt"))
     assert code == 1
-    assert_one_line_error(err, "notes.txt", "cannot be decoded")
+    assert_one_line_error(err, "1 of 1 file(s)", "notes.txt", "cannot be decoded")
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, err = run(capsys, "predict", str(model_path), str(empty))
     assert code == 1
     assert_one_line_error(err, "holds no audio files")
-    code, _, err = run(capsys, "predict", str(model_path), str(recordings), "--window", "2")
-    assert code == 1
-    assert_one_line_error(err, "window=2 s exceeds the model's clip duration (1 s)")
+    code, out, err = run(capsys, "predict", str(model_path), str(recordings), "--window", "2")
+    assert code == 1 and out == ""
+    assert_one_line_error(err, "--window 2 s exceeds the model's clip duration (1 s)")
+
+
+@pytest.fixture
+def with_bad_files(recordings):
+    """The recordings plus a corrupt file and a truncated WAV among them."""
+    (recordings / "corrupt.wav").write_bytes(b"RIFF\x00\x00 garbage, not audio" * 4)
+    good = (recordings / "short.wav").read_bytes()
+    (recordings / "long" / "truncated.wav").write_bytes(good[:60])
+    return recordings
+
+
+def test_predict_reports_each_bad_file_and_keeps_the_good(capsys, model_path,
+                                                          with_bad_files, tmp_path):
+    plot = tmp_path / "plots" / "p.png"
+    csv = tmp_path / "tables" / "predictions.csv"
+    status, out, err = run(capsys, "predict", str(model_path), str(with_bad_files),
+                           "--plot", str(plot), "--csv", str(csv), "--quiet")
+    assert status == 1
+    assert_one_line_error(err, "2 of 4 file(s) could not be analysed", "(and 1 more)")
+    rows = {line.split()[0]: line for line in out.splitlines()
+            if line.strip().startswith(str(with_bad_files))}
+    assert len(rows) == 4
+    for name in ("corrupt.wav", "truncated.wav"):
+        (line,) = [v for k, v in rows.items() if k.endswith(name)]
+        assert " error " in line
+    for name in ("short.wav", "talk.flac"):
+        (line,) = [v for k, v in rows.items() if k.endswith(name)]
+        assert " error " not in line and any(e in line for e in EMOTIONS)
+    table = pd.read_csv(csv)
+    errors = table[table["scope"] == "error"]
+    assert sorted(Path(p).name for p in errors["path"]) == ["corrupt.wav", "truncated.wav"]
+    assert errors["error"].str.len().gt(10).all()
+    assert (table["scope"] == "recording").sum() == 2
+    assert sorted(p.name for p in plot.parent.iterdir()) == ["p_short.png", "p_talk.png"]
+
+
+def test_predict_json_marks_bad_files(capsys, model_path, with_bad_files):
+    status, out, _ = run(capsys, "predict", str(model_path), str(with_bad_files),
+                           "--format", "json", "--quiet")
+    assert status == 1
+    records = {Path(r["path"]).name: r for r in json.loads(out)}
+    assert set(records) == {"corrupt.wav", "truncated.wav", "short.wav", "talk.flac"}
+    assert "corrupt.wav" in records["corrupt.wav"]["error"]
+    assert "error" not in records["short.wav"] and records["short.wav"]["label"] in EMOTIONS
 
 
 def test_evaluate_on_unseen_demo_speakers(capsys, model_path, tmp_path):
@@ -349,10 +479,77 @@ def test_evaluate_on_real_emodb(capsys, model_path, tmp_path):
     assert 0.0 <= metrics["accuracy"] <= (127 + 62) / 270
 
 
-def test_training_option_defaults_are_the_classifier_defaults():
-    from sklearn_ser import SERClassifier
-    from sklearn_ser.cli import BATCH_SIZE, TRAIN_EPOCHS
+# ------------------------------------------------------------------ progress
 
-    defaults = SERClassifier()
-    assert (defaults.epochs, defaults.batch_size) == (TRAIN_EPOCHS, BATCH_SIZE)
-    assert defaults.validation_fraction is None  # what the CLI's default (none) means
+class _Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_progress_off_a_terminal_is_plain_lines_with_eta():
+    from sklearn_ser.progress import Progress
+
+    log, clock = StringIO(), _Clock()
+    with Progress(20, "study", unit="model", file=log, clock=clock) as progress:
+        for _ in range(20):
+            clock.now += 3
+            progress.update(1, uar=0.5)
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue() and "\x1b" not in log.getvalue()
+    assert len(lines) == 10  # every 10 %: 2, 4, ..., 20 models
+    assert lines[0] == "study: 2/20 models (10%), elapsed 6 s, ETA 54 s, uar 0.500"
+    assert lines[-1] == "study: 20/20 models (100%), elapsed 1 min 00 s, uar 0.500"
+
+
+def test_progress_lines_at_least_every_30_seconds():
+    from sklearn_ser.progress import Progress
+
+    log, clock = StringIO(), _Clock()
+    outer = Progress(1000, "study", unit="model", file=log, clock=clock)
+    inner = Progress(50, "fold 1/3 cnn", unit="epoch", level=1, file=log, clock=clock)
+    for _ in range(50):
+        clock.now += 7  # slow epochs: 350 s in all
+        inner.update(1, loss=1.25)
+    inner.close()
+    outer.update(1)
+    lines = log.getvalue().splitlines()
+    # inner levels report on time only (every 30 s: at 35, 70, ..., 315 s), indented, and
+    # not when they finish (the outer level's next line follows)
+    assert len(lines) == 9 + 1
+    assert lines[0] == "  fold 1/3 cnn: 5/50 epochs (10%), elapsed 35 s, ETA 5 min 15 s, loss 1.250"
+    assert lines[-1].startswith("study: 1/1000 models (0%), elapsed 5 min 50 s, ETA ")
+
+
+def test_progress_on_a_terminal_is_a_bar_and_quiet_is_nothing():
+    from sklearn_ser.progress import Progress
+
+    terminal = _Terminal()
+    with Progress(4, "training cnn", unit="epoch", file=terminal) as progress:
+        progress.update(2, loss=0.5)
+    assert "training cnn" in terminal.getvalue() and "\r" in terminal.getvalue()
+    assert "2/4" in terminal.getvalue()
+    silent = StringIO()
+    with Progress(4, "x", file=silent, enabled=False) as progress:
+        progress.update(4)
+        progress.write("status")
+    assert silent.getvalue() == ""
+
+
+def test_compare_progress_in_a_log_is_readable(study):
+    """stderr of the study fixture is not a terminal: whole lines, an ETA, no redraws."""
+    _, _, err, _ = study
+    assert "\r" not in err
+    lines = err.splitlines()
+    assert any(line.startswith("fold 1/2: extracting features of") for line in lines)
+    progress = [line for line in lines if line.startswith("study: ")]
+    assert progress[0].startswith("study: 1/4 models (25%)") and "ETA" in progress[0]
+    assert "done cnn fold 1, uar 0." in progress[0]
+    assert progress[-1].startswith("study: 4/4 models (100%)")

@@ -1,0 +1,76 @@
+"""``sklearn-ser compare``: the five-architecture study, its table and its report."""
+
+from __future__ import annotations
+
+import shlex
+
+from .. import __version__
+from .data import check_data_options, load_data
+from .errors import CommandError
+from .estimators import augmentations, check_archs, classifier_params, make_transformer
+from .options import check_output_dir
+from .parser import PROG
+
+__all__ = ["run"]
+
+
+def _quiet_tensorflow():
+    """Silence TensorFlow's retracing notices: every fold builds new models on purpose."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+
+
+def run(args, console) -> int:
+    augment = augmentations(args.augment)
+    check_archs(args.archs, "--archs")
+    if args.cv == "corpus" and len(args.corpus) < 2:
+        raise CommandError("--cv corpus holds out one corpus per fold: give at least two "
+                           "--corpus.")
+    check_data_options(args)
+    out = check_output_dir(args.out, "--out") if args.out else None
+    transformer = make_transformer(args, augment)
+    demo_seed = args.random_state if args.demo_seed is None else args.demo_seed
+    data = load_data(args, sr=transformer.sr, duration=args.duration, demo_seed=demo_seed,
+                     console=console)
+    console.info(f"Data: {data.source}: {data.describe()}")
+
+    console.info("Loading TensorFlow...")
+    from ..report import format_table, write_comparison_report
+    from ..study import compare_architectures
+
+    _quiet_tensorflow()
+    if args.cv == "corpus":
+        from ..model_selection import LeaveOneCorpusOut
+
+        cv, split_groups, cv_text = LeaveOneCorpusOut(), data.corpus, "leave one corpus out"
+    else:
+        cv, split_groups = args.cv, data.groups
+        cv_text = f"StratifiedGroupKFold({args.cv}) by speaker"
+    result = compare_architectures(
+        data.X, data.y, split_groups, archs=args.archs, cv=cv, transformer=transformer,
+        classifier_params=classifier_params(args),
+        ensemble=args.ensemble and len(args.archs) > 1, random_state=args.random_state,
+        progress=not args.quiet)
+    n_folds = result.settings["n_folds"]
+
+    print(f"Speaker-independent cross-validation: {data.source}, {n_folds} folds "
+          f"({cv_text}), {args.epochs} epochs, augmentation: "
+          f"{', '.join(augment) if augment else 'none'}. Mean ± std over folds.")
+    print(format_table(result.summary))
+    console.info(f"Total time {result.total_time:.0f} s (feature extraction "
+                 f"{sum(result.extraction_time):.0f} s).")
+    if out is None:
+        console.info("Use --out DIR to write the CSV/JSON tables, the Markdown report and "
+                     "the figures.")
+        return 0
+    paths = write_comparison_report(out, result, context={
+        "Command": " ".join([PROG, *map(shlex.quote, args.argv)]),
+        "sklearn-ser": __version__,
+        "Data": data.source,
+        "Clips": data.describe(),
+        "Cross-validation": f"{cv_text}, {n_folds} folds, random_state={args.random_state}",
+    })
+    console.info(f"Report: {paths['report']} (tables: results_summary.csv, "
+                 "results_folds.csv, results.json; figures: confusion_*.png, curves_*.png)")
+    return 0

@@ -1,0 +1,75 @@
+"""``sklearn-ser evaluate``: metrics and confusion matrix of a saved model on a corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..datasets import EMOTIONS
+from .data import check_data_options, load_data
+from .errors import CommandError
+from .model_file import load_model, set_runtime
+from .options import check_output_dir
+from .parser import DEMO
+
+__all__ = ["run"]
+
+
+def _print_evaluation(evaluation, labels, header):
+    print(header)
+    print(f"accuracy          {evaluation['accuracy']:.4f}")
+    print(f"balanced accuracy {evaluation['balanced_accuracy']:.4f}  (UAR)")
+    print(f"macro-F1          {evaluation['macro_f1']:.4f}")
+    print()
+    print(evaluation["report"])
+    print("Confusion matrix (rows: true, columns: predicted)")
+    print(pd.DataFrame(evaluation["confusion_matrix"], index=labels, columns=labels)
+          .to_string())
+
+
+def run(args, console) -> int:
+    check_data_options(args)
+    out = check_output_dir(args.out, "--out") if args.out else None
+    model = load_model(args.model, trust_pickle=args.trust_pickle)
+    transformer = model.steps[0][1]
+    classes = [str(c) for c in model.classes_]
+    known = [c for c in classes if c in EMOTIONS]
+    if transformer.duration is None and args.corpus == [DEMO]:
+        raise CommandError("the model has no clip duration; evaluate it on a real corpus.")
+    data = load_data(
+        args, sr=transformer.input_sr or transformer.sr, duration=transformer.duration or 0,
+        demo_seed=1 if args.demo_seed is None else args.demo_seed, console=console,
+        emotions=known if len(known) == len(classes) else None)
+    console.info(f"Data: {data.source}: {data.describe()}")
+    y = data.y.astype(str)
+    unseen = sorted(set(y) - set(classes))
+    if unseen:
+        counts = pd.Series(y).value_counts()
+        console.warn("the model never learned "
+                     + ", ".join(f"{u} ({counts[u]} clips)" for u in unseen)
+                     + "; those clips count as errors (use --emotions to leave them out).")
+    set_runtime(model, verbose=int(not args.quiet), n_jobs=args.n_jobs)
+    from ..scores import evaluate_predictions
+
+    y_pred = np.asarray(model.predict(list(data.X))).astype(str)
+    labels = sorted(set(classes) | set(y))
+    evaluation = evaluate_predictions(y, y_pred, labels)
+    _print_evaluation(evaluation, labels, f"{args.model} on {data.source}: {len(y)} clips")
+    if out is not None:
+        from ..report import plot_confusion_matrix, write_json
+
+        out.mkdir(parents=True, exist_ok=True)
+        png = plot_confusion_matrix(evaluation["confusion_matrix"], labels,
+                                    out / "confusion_matrix.png",
+                                    title=f"{Path(args.model).name} on {data.source}")
+        write_json(out / "metrics.json", {
+            "model": os.fspath(args.model), "data": data.source, "n_clips": len(y),
+            **{k: evaluation[k] for k in ("accuracy", "balanced_accuracy", "macro_f1")},
+            "labels": labels, "confusion_matrix": evaluation["confusion_matrix"],
+            "classification_report": evaluation["report_dict"],
+        })
+        console.info(f"Wrote {png} and {out / 'metrics.json'}")
+    return 0

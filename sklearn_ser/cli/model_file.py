@@ -1,0 +1,59 @@
+"""Model files of the command line: the safe format written by ``train``, read back safely.
+
+``train`` writes :func:`sklearn_ser.save`'s format, which loads without unpickling. A pickle
+or joblib file runs whatever code it holds when it is loaded, so ``predict`` and
+``evaluate`` refuse one unless ``--trust-pickle`` says the user trusts its origin.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import CommandError
+
+__all__ = ["load_model", "save_model", "set_runtime"]
+
+
+def load_model(path, *, trust_pickle=False):
+    """The fitted pipeline in ``path``; a user error names the file and the reason."""
+    from ..persistence import load_model_file
+    from ..windows import audio_transformer
+
+    if not Path(path).is_file():
+        reason = "is a folder" if Path(path).is_dir() else "does not exist"
+        raise CommandError(f"model file '{path}' {reason}.")
+    # a refused pickle and a damaged or foreign file raise ModelFileError, a user error
+    from ..persistence import ModelFileError
+
+    try:
+        model = load_model_file(path, trust_pickle=trust_pickle)
+    except (ModelFileError, OSError):
+        raise
+    except Exception as exc:
+        if not trust_pickle:
+            raise
+        # the unpickler raises many types for a file it cannot read; the reason is the message
+        raise CommandError(f"cannot unpickle the model '{path}': {type(exc).__name__}: "
+                           f"{exc}") from exc
+    try:
+        audio_transformer(model)
+    except TypeError as exc:
+        raise CommandError(f"'{path}' is not an sklearn-ser model: {exc}") from exc
+    return model
+
+
+def save_model(model, path) -> Path:
+    """Save a fitted pipeline in the safe format, creating the folder."""
+    from ..persistence import save
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save(model, path)
+
+
+def set_runtime(model, *, verbose, n_jobs=None):
+    """Progress and parallelism of a loaded model's transformer (in memory only)."""
+    step = model.steps[0][1]
+    step.set_params(verbose=verbose)
+    if n_jobs is not None:
+        step.set_params(n_jobs=n_jobs)

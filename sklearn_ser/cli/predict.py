@@ -1,0 +1,114 @@
+"""``sklearn-ser predict``: emotions of audio files, one bad file never loses the others."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..audio import AudioInputError
+from ..datasets import AUDIO_EXTENSIONS
+from ..progress import Progress
+from .errors import CommandError
+from .model_file import load_model, set_runtime
+from .options import check_output_file
+from .output import (
+    Failure,
+    plot_paths,
+    predictions_csv,
+    predictions_json,
+    predictions_table,
+)
+
+__all__ = ["audio_files", "run"]
+
+
+def audio_files(paths) -> list[Path]:
+    """Files named on the command line, and audio files found below named folders."""
+    files, seen = [], set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*")
+                           if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
+                           and not any(part.startswith(".") for part in
+                                       p.relative_to(path).parts))
+            if not found:
+                raise CommandError(
+                    f"folder '{raw}' holds no audio files "
+                    f"({', '.join(sorted(AUDIO_EXTENSIONS))}).")
+        elif path.exists():
+            found = [path]
+        else:
+            raise CommandError(f"'{raw}' does not exist.")
+        for p in found:
+            key = os.path.realpath(p)
+            if key not in seen:
+                seen.add(key)
+                files.append(p)
+    return files
+
+
+def _check_window(model, window):
+    """``--window`` against the model's clip duration, before any file is read."""
+    duration = model.steps[0][1].duration
+    if window is None and duration is None:
+        raise CommandError("--window: the model's transformer has duration=None (clips of "
+                           "any length); give --window SECONDS to analyse in windows.")
+    if window is not None and duration is not None and window > duration + 1e-9:
+        raise CommandError(
+            f"--window {window:g} s exceeds the model's clip duration ({duration:g} s): the "
+            "feature transformer would crop every window to the clip duration.")
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _analyse(model, files, args):
+    from ..windows import analyse_recording
+
+    results = []
+    with Progress(len(files), "recordings", unit="file",
+                  enabled=not args.quiet and len(files) > 1) as progress:
+        for path in files:
+            try:
+                results.append(analyse_recording(model, path, window=args.window,
+                                                 hop=args.hop))
+            # a corrupt, truncated or unreadable file: reported, the others go on
+            except (AudioInputError, OSError) as exc:
+                results.append(Failure(os.fspath(path), _one_line(exc)))
+            progress.update(1)
+    return results
+
+
+def run(args, console) -> int:
+    plot = check_output_file(args.plot, "--plot", example="profile.png") if args.plot else None
+    csv = check_output_file(args.csv, "--csv", example="predictions.csv") if args.csv else None
+    files = audio_files(args.paths)
+    console.info(f"Loading the model {args.model}...")
+    model = load_model(args.model, trust_pickle=args.trust_pickle)
+    _check_window(model, args.window)
+    set_runtime(model, verbose=0)
+    results = _analyse(model, files, args)
+    classes = [str(c) for c in model.classes_]
+    formats = {"json": predictions_json, "csv": predictions_csv, "table": predictions_table}
+    print(formats[args.format](results, classes))
+    if csv is not None:
+        csv.parent.mkdir(parents=True, exist_ok=True)
+        csv.write_text(predictions_csv(results, classes) + "\n", encoding="utf-8")
+        console.info(f"CSV: {csv}")
+    analysed = [r for r in results if not isinstance(r, Failure)]
+    if plot is not None and analysed:
+        from ..report import plot_emotion_profile
+
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        for a, path in zip(analysed, plot_paths(plot, [a.source for a in analysed])):
+            plot_emotion_profile(a.distribution.to_dict(), path, timeline=a.timeline,
+                                 title=f"{Path(a.source).name}: {a.label}")
+            console.info(f"Plot: {path}")
+    failures = [r for r in results if isinstance(r, Failure)]
+    if failures:
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise CommandError(f"{len(failures)} of {len(results)} file(s) could not be analysed "
+                           f"(marked 'error' in the output): {failures[0].reason}{more}")
+    return 0
