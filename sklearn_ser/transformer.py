@@ -5,24 +5,21 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, check_memory
-from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
+from sklearn.utils.validation import check_is_fitted
 
 from .augment import resolve_augmentations
 from .clip_pipeline import _clip_features, _Config
-from .decode import MAX_SR, MIN_SR, AudioInputError
+from .decode import MAX_SR, MIN_SR
+from .extraction import ClipFeaturesMixin, map_clips, view_seeds
 from .features import FeatureParams, check_feature_names, feature_names, resolve_features
 from .inputs import clip_sources
 
 __all__ = ["AudioFeatureTransformer"]
 
 
-class AudioFeatureTransformer(TransformerMixin, BaseEstimator):
+class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     """Turn audio clips into frame-level feature sequences, with optional augmentation.
 
     Each clip is decoded (soundfile), downmixed to mono, resampled to ``sr`` (soxr),
@@ -312,55 +309,12 @@ class AudioFeatureTransformer(TransformerMixin, BaseEstimator):
         self.fit(X, y)
         return self._extract(X, augment=self.n_views_ > 1)
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output feature columns (the last axis of the output).
-
-        Parameters
-        ----------
-        input_features : ignored
-            Present for API consistency; the input is audio, not named columns.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-        """
-        check_is_fitted(self, "feature_names_out_")
-        return self.feature_names_out_.copy()
-
     def _extract(self, X, *, augment: bool):
         # a cache is keyed on file content, so only then is every file read for its digest
         sources = clip_sources(self, X, reset=False, content_keys=self.memory is not None)
         _, augmentations = self._check_settings()
         config = self._config(augmentations if augment else ())
-        if augment:
-            rng = check_random_state(self.random_state)
-            seeds = rng.randint(0, 2**31 - 1, size=len(sources)).tolist()
-        else:
-            seeds = [None] * len(sources)
-        func = check_memory(self.memory).cache(_clip_features)
-        jobs = (delayed(func)(src, config, seed) for src, seed in zip(sources, seeds))
-        # The matrix products of one clip are small: BLAS threads would only add start-up and
-        # synchronisation, and oversubscribe the cores next to parallel clips. One thread here,
-        # as loky already sets in its workers.
-        with threadpool_limits(limits=1, user_api="blas"):
-            results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
-            out = None
-            # fill a preallocated array as clips arrive: memory stays O(output), not O(corpus)
-            progress = tqdm(results, total=len(sources), desc="audio features",
-                            disable=not self.verbose, unit="clip")
-            for i, feats in enumerate(progress):
-                if out is None:
-                    out = np.empty((len(sources), *feats.shape), dtype=np.float32)
-                elif feats.shape != out.shape[1:]:
-                    raise AudioInputError(
-                        f"Clip {sources[i].label} gave features of shape {feats.shape}, expected "
-                        f"{out.shape[1:]}; with duration=None use output='stats'."
-                    )
-                out[i] = feats
-        return out
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
+        seeds = view_seeds(self.random_state, len(sources)) if augment else None
+        return map_clips(_clip_features, sources, config, seeds, n_jobs=self.n_jobs,
+                         memory=self.memory, verbose=self.verbose,
+                         shape_hint="; with duration=None use output='stats'")

@@ -1,0 +1,109 @@
+"""Running a per-clip function over every clip: parallel, cached, into one output array.
+
+What every audio transformer of the package does with its clips once :func:`~sklearn_ser.
+inputs.clip_sources` has listed them: one call ``func(source, config, seed)`` per clip,
+through joblib (``n_jobs``) and an optional joblib cache (``memory``), each result written
+into a preallocated float32 array as it arrives. Main process only (it imports joblib's
+parallel machinery and scikit-learn's validation); the per-clip functions live in worker-safe
+modules such as :mod:`sklearn_ser.clip_pipeline`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, check_memory
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from .decode import AudioInputError
+
+__all__ = ["ClipFeaturesMixin", "map_clips", "view_seeds"]
+
+
+def view_seeds(random_state, n_clips: int) -> list[int]:
+    """One seed per clip for its augmented views, drawn from ``random_state``."""
+    return check_random_state(random_state).randint(0, 2**31 - 1, size=n_clips).tolist()
+
+
+def map_clips(func, sources, config, seeds=None, *, n_jobs=None, memory=None, verbose=0,
+              desc: str = "audio features", shape_hint: str = "") -> np.ndarray:
+    """``np.stack([func(s, config, seed) for s, seed in zip(sources, seeds)])``, in parallel.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(source, config, seed) -> ndarray``, defined at module level (it is pickled to
+        workers and names the cache).
+    sources : list of ClipSource
+    config : picklable, hashable
+        Everything ``func`` needs besides the clip; part of the cache key.
+    seeds : list of int or None, default=None
+        Per-clip seeds (see :func:`view_seeds`); None passes None for every clip.
+    n_jobs, memory, verbose
+        As the transformers' parameters of these names.
+    desc : str, default="audio features"
+        Label of the progress bar.
+    shape_hint : str, default=""
+        Appended to the error raised when clips give results of different shapes.
+
+    Returns
+    -------
+    out : ndarray of shape (n_clips, ...), float32
+
+    Raises
+    ------
+    AudioInputError
+        If a clip's result has another shape than the first clip's (the message names it).
+    """
+    seeds = [None] * len(sources) if seeds is None else seeds
+    cached = check_memory(memory).cache(func)
+    jobs = (delayed(cached)(src, config, seed) for src, seed in zip(sources, seeds))
+    # The matrix products of one clip are small: BLAS threads would only add start-up and
+    # synchronisation, and oversubscribe the cores next to parallel clips. One thread here,
+    # as loky already sets in its workers.
+    with threadpool_limits(limits=1, user_api="blas"):
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+        out = None
+        # fill a preallocated array as clips arrive: memory stays O(output), not O(corpus)
+        progress = tqdm(results, total=len(sources), desc=desc, disable=not verbose,
+                        unit="clip")
+        for i, feats in enumerate(progress):
+            if out is None:
+                out = np.empty((len(sources), *feats.shape), dtype=np.float32)
+            elif feats.shape != out.shape[1:]:
+                raise AudioInputError(
+                    f"Clip {sources[i].label} gave features of shape {feats.shape}, expected "
+                    f"{out.shape[1:]}{shape_hint}."
+                )
+            out[i] = feats
+    return out
+
+
+class ClipFeaturesMixin:
+    """Feature names and tags of a transformer from audio clips to float32 features.
+
+    Expects ``feature_names_out_`` to be set by ``fit``.
+    """
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output feature columns (the last axis of the output).
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for API consistency; the input is audio, not named columns.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
