@@ -1,9 +1,12 @@
-"""Tables, result files and figures of sklearn_ser.report (no TensorFlow needed)."""
+"""Tables, result files and figures of sklearn_ser.report, and the scores they present."""
 
 from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from types import SimpleNamespace
 
 import matplotlib.image as mpimg
 import numpy as np
@@ -12,16 +15,19 @@ import pytest
 
 from sklearn_ser.report import (
     METRICS,
+    comparison_settings,
     format_fold_table,
     format_table,
     plot_confusion_matrix,
     plot_emotion_profile,
     plot_training_curves,
     summarize_folds,
+    write_comparison_report,
     write_json,
     write_markdown_report,
     write_results,
 )
+from sklearn_ser.scores import evaluate_predictions
 
 
 @pytest.fixture
@@ -176,3 +182,77 @@ def test_write_markdown_report(tmp_path, folds):
     assert "| Archs | cnn, x/y |" in text  # a pipe would break the table
     assert "- read me" in text and "## Per fold" in text
     assert "![Confusion matrix](fig/cm.png)" in text  # relative to the report
+
+
+def test_figures_leave_the_callers_backend_and_pyplot_alone(tmp_path):
+    """A notebook's back end is never switched: figures are drawn without pyplot."""
+    code = (
+        "import sys, matplotlib; matplotlib.use('svg'); "
+        "import pandas as pd; "
+        "from sklearn_ser.report import plot_confusion_matrix, plot_emotion_profile, "
+        "plot_training_curves; "
+        f"out = {str(tmp_path)!r}; "
+        "plot_confusion_matrix([[1, 0], [0, 1]], ['a', 'b'], out + '/cm.png'); "
+        "plot_training_curves([{'accuracy': [0.5, 0.6], 'loss': [1.0, 0.9]}], out + '/c.png'); "
+        "tl = pd.DataFrame({'start': [0.0, 1.0], 'end': [2.0, 3.0], 'a': [0.2, 0.4], "
+        "'b': [0.8, 0.6]}); "
+        "plot_emotion_profile({'a': 0.3, 'b': 0.7}, out + '/p.png', timeline=tl); "
+        "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend(); "
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert all(_is_png(tmp_path / name) for name in ("cm.png", "c.png", "p.png"))
+
+
+def test_evaluate_predictions_counts_labels_only_the_corpus_has():
+    evaluation = evaluate_predictions(["angry", "sad", "boredom", "boredom"],
+                                      ["angry", "angry", "sad", "angry"],
+                                      ["angry", "boredom", "sad"])
+    assert evaluation["confusion_matrix"].tolist() == [[1, 0, 0], [1, 0, 1], [1, 0, 0]]
+    assert evaluation["accuracy"] == pytest.approx(0.25)
+    assert evaluation["balanced_accuracy"] == pytest.approx(1 / 3)  # recall 1, 0, 0
+    assert evaluation["report_dict"]["boredom"]["support"] == 2
+    assert "boredom" in evaluation["report"]
+
+
+def _result(folds):
+    """What StudyResult holds (the report reads attributes only; no TensorFlow here)."""
+    history = {"accuracy": [0.5, 0.8], "loss": [1.0, 0.5]}
+    return SimpleNamespace(
+        folds=folds, summary=summarize_folds(folds), labels=["angry", "sad"],
+        confusion={"cnn": np.array([[2, 1], [0, 3]]), "ensemble": np.array([[3, 0], [1, 2]])},
+        histories={"cnn": [history, history]}, extraction_time=[1.25, 2.5], total_time=42.0,
+        settings={"archs": ["cnn"], "ensemble": True, "n_folds": 2, "random_state": 0,
+                  "classifier": {"epochs": 7, "batch_size": 32, "lr_schedule": "cosine",
+                                 "validation_fraction": None,
+                                 "optimizer__learning_rate": 3e-4},
+                  "transformer": {"augment": ("noise", ("shift", {"max_shift": 0.1})),
+                                  "duration": 1.5, "sr": 16000, "features": ("mel",)}})
+
+
+def test_comparison_settings_say_what_the_study_ran(folds):
+    settings = comparison_settings(_result(folds), {"Command": "sklearn-ser compare"})
+    assert next(iter(settings)) == "Command"
+    assert settings["Epochs"] == 7 and settings["Batch size"] == 32
+    assert settings["Learning rate"] == "cosine schedule, peak 0.0003"
+    assert settings["Augmentation (training clips only)"] == "noise, shift"
+    assert settings["Validation fraction"] == "none (every clip trains)"
+    assert settings["Ensemble"].startswith("soft voting")
+    assert settings["Total time (s)"] == "42"
+    assert settings["Feature extraction per fold (s)"] == "1.2, 2.5"
+
+
+def test_write_comparison_report(tmp_path, folds):
+    paths = write_comparison_report(tmp_path / "out", _result(folds),
+                                    context={"Data": "demo"})
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {
+        "confusion_cnn.png", "confusion_ensemble.png", "curves_cnn.png", "report.md",
+        "results.json", "results_folds.csv", "results_summary.csv"}
+    report = paths["report"].read_text()
+    assert "| Data | demo |" in report and "| Epochs | 7 |" in report
+    assert "ensemble: soft voting" in report
+    document = json.loads(paths["json"].read_text())
+    assert document["confusion"]["cnn"] == [[2, 1], [0, 3]]
+    assert document["settings"]["Augmentation (training clips only)"] == "noise, shift"
