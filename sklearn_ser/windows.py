@@ -71,8 +71,13 @@ def window_bounds(n_samples: int, window: int, hop: int) -> np.ndarray:
 
 #: Frames decoded per read of a file: 16 s at 16 kHz, 1 MB of mono float32.
 BLOCK_SIZE = 1 << 18
-#: Windows per ``predict_proba`` call: features and probabilities of one batch at a time.
+#: Windows per feature extraction call (one call's audio: 128 windows of 2 s are 16 MB).
 WINDOW_BATCH = 128
+#: Feature rows per ``predict_proba`` call of the pipeline's final step. SERClassifier feeds
+#: its network 1024 rows at a time: whole batches of that size give the network the same
+#: batches as classifying every window of the recording at once (and no extra tf.function
+#: trace for a new batch shape).
+PREDICT_BATCH = 1024
 # must equal the quality of sklearn_ser.decode.resample, which the whole-file path uses
 _RESAMPLE_QUALITY = "HQ"
 
@@ -219,9 +224,9 @@ def analyse_recording(model, recording, *, window: float | None = None,
     A recording no longer than ``window`` is one window, i.e. an ordinary clip prediction.
 
     A file is streamed: decoded ``block_size`` frames at a time, resampled by one
-    continuous soxr stream, cut into windows as its samples arrive, and classified
-    :data:`WINDOW_BATCH` windows at a time, so memory stays flat however long the
-    recording. The windows and probabilities are those of decoding the file whole
+    continuous soxr stream, cut into windows as its samples arrive, and classified in
+    batches (:data:`WINDOW_BATCH`, :data:`PREDICT_BATCH`), so memory stays flat however long
+    the recording. The windows and probabilities are those of decoding the file whole
     (``analyse_recording(model, load_audio(path, sr))``): the streamed samples equal the
     whole-file ones exactly, resampling included.
 
@@ -307,24 +312,43 @@ def analyse_recording(model, recording, *, window: float | None = None,
         blocks = _array_blocks(audio, block_size)
         rate = read_sr if sr is None else sr
 
-    windower = _Windower(n_window, n_hop)
-    starts, stops, probas, pending = [], [], [], []
-
-    def classify(batch):
-        starts.extend(start for start, _ in batch)
-        stops.extend(start + clip.size for start, clip in batch)
-        probas.append(np.asarray(model.predict_proba([clip for _, clip in batch]), dtype=float))
-
+    windower, batches = _Windower(n_window, n_hop), _Batches(model)
     for block in _resampled(blocks, rate, read_sr):
-        pending.extend(windower.push(block))
-        while len(pending) >= WINDOW_BATCH:
-            classify(pending[:WINDOW_BATCH])
-            del pending[:WINDOW_BATCH]
-    pending.extend(windower.finish())
-    if pending:
-        classify(pending)
+        batches.add(windower.push(block))
+    batches.add(windower.finish(), last=True)
     return _analysis(model, source, windower.total / read_sr,
-                     np.column_stack([starts, stops]) / read_sr, np.concatenate(probas))
+                     np.asarray(batches.bounds) / read_sr, np.concatenate(batches.probas))
+
+
+class _Batches:
+    """Windows in, probabilities out, in the batches of :data:`WINDOW_BATCH` and
+    :data:`PREDICT_BATCH`: what is held is one batch of windows and one of feature rows.
+
+    ``model[:-1].transform`` then ``model[-1].predict_proba`` is what the pipeline's own
+    ``predict_proba`` does; split, the two stages can take batches of different sizes.
+    """
+
+    def __init__(self, model):
+        self.features, self.final = model[:-1], model[-1]
+        self.bounds, self.probas, self.pending, self.rows, self.n_rows = [], [], [], [], 0
+
+    def add(self, windows, *, last: bool = False):
+        self.pending.extend(windows)
+        while len(self.pending) >= WINDOW_BATCH or (last and self.pending):
+            batch = self.pending[:WINDOW_BATCH]
+            del self.pending[:WINDOW_BATCH]
+            self.bounds.extend((start, start + clip.size) for start, clip in batch)
+            self.rows.append(self.features.transform([clip for _, clip in batch]))
+            self.n_rows += len(batch)
+            while self.n_rows >= PREDICT_BATCH:
+                self._predict(PREDICT_BATCH)
+        if last and self.n_rows:
+            self._predict(self.n_rows)
+
+    def _predict(self, n: int):
+        X = self.rows[0] if len(self.rows) == 1 else np.concatenate(self.rows)
+        self.probas.append(np.asarray(self.final.predict_proba(X[:n]), dtype=float))
+        self.rows, self.n_rows = ([X[n:]], X.shape[0] - n) if X.shape[0] > n else ([], 0)
 
 
 def _window_sizes(transformer, window, hop, read_sr) -> tuple[int, int]:

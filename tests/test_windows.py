@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -178,22 +180,30 @@ def test_streamed_resampling_equals_whole_resampling(rng, orig_sr):
 
 @pytest.fixture
 def recorded(tone_vs_noise, monkeypatch):
-    """The model, three windows per call, the windows it got, and its own predict_proba.
+    """The model in small batches, the windows its transformer got, its own predict_proba.
 
-    Probabilities are compared to a relative 1e-6: the stand-in classifier's float32 matrix
-    product rounds a row differently depending on how many rows a call holds. The windows
-    themselves must be equal sample for sample.
+    Three windows per feature extraction and five rows per final-step call, so a short
+    recording crosses both kinds of batch boundary. Probabilities are compared to a relative
+    1e-6: the stand-in classifier's float32 matrix product rounds a row differently with the
+    number of rows in a call. The windows themselves must be equal sample for sample.
     """
     monkeypatch.setattr(windows, "WINDOW_BATCH", 3)
-    seen = []
-    predict_proba = tone_vs_noise.predict_proba
+    monkeypatch.setattr(windows, "PREDICT_BATCH", 5)
+    predict_proba = copy.deepcopy(tone_vs_noise).predict_proba  # the unrecorded model
+    transformer, final = tone_vs_noise[0], tone_vs_noise[-1]
+    seen, transform, final_proba = [], transformer.transform, final.predict_proba
 
-    def recording_predict_proba(clips):
+    def recording_transform(clips):
         assert len(clips) <= 3
         seen.extend(clips)
-        return predict_proba(clips)
+        return transform(clips)
 
-    monkeypatch.setattr(tone_vs_noise, "predict_proba", recording_predict_proba)
+    def batched_predict_proba(X):
+        assert len(X) <= 5
+        return final_proba(X)
+
+    monkeypatch.setattr(transformer, "transform", recording_transform)
+    monkeypatch.setattr(final, "predict_proba", batched_predict_proba)
     return tone_vs_noise, seen, predict_proba
 
 
