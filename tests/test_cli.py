@@ -105,6 +105,16 @@ def test_data_folder_without_clips(capsys, tmp_path):
     assert_one_line_error(err, "No SAVEE clips found", str(tmp_path))
 
 
+def test_fetch_of_a_corpus_without_public_archive_says_how_to_get_it(capsys, tmp_path):
+    from sklearn_ser.datasets import get_corpus
+
+    assert get_corpus("savee").archive is None  # the registry's word, read by the CLI too
+    code, out, err = run(capsys, "compare", "--corpus", "savee", "--fetch", "--data-dir",
+                         str(tmp_path), "--quiet")
+    assert code == 1 and out == ""
+    assert_one_line_error(err, "SAVEE", str(tmp_path))
+
+
 def test_not_a_model(capsys, tmp_path):
     fake = tmp_path / "fake.joblib"
     joblib.dump({"weights": [1, 2]}, fake)

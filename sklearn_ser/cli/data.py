@@ -1,4 +1,8 @@
-"""The clips a command works on: the demo corpus or real corpora, checked option by option."""
+"""The clips a command works on: the demo corpus or real corpora, checked option by option.
+
+Corpus names, loaders and fetchers come from the corpus registry
+(:func:`sklearn_ser.datasets.get_corpus`); this module knows no corpus by name.
+"""
 
 from __future__ import annotations
 
@@ -103,22 +107,13 @@ def _demo(args, *, sr, duration, seed, emotions, console) -> Data:
                 f"demo (synthetic, {n_speakers} speakers, seed {seed})")
 
 
-def _fetch(name, data_home, **kwargs):
-    from .. import datasets
-
-    if name.startswith("ravdess"):
-        subset = "song" if name == "ravdess_song" else "speech"
-        return datasets.fetch_ravdess(subset, data_home=data_home, **kwargs)
-    return getattr(datasets, f"fetch_{name}")(data_home=data_home, **kwargs)
-
-
 def load_data(args, *, sr, duration, demo_seed, console, emotions=None) -> Data:
     """The clips the data options of ``args`` select (checked by :func:`check_data_options`).
 
     ``emotions`` applies where ``--emotions`` is not given (evaluate: the model's classes
     for the demo corpus).
     """
-    from ..datasets import concat_corpora, load_corpora
+    from ..datasets import concat_corpora, get_corpus, load_corpora
 
     names, chosen = check_data_options(args)
     emotions = chosen or emotions
@@ -129,7 +124,8 @@ def load_data(args, *, sr, duration, demo_seed, console, emotions=None) -> Data:
     try:
         if args.fetch:
             home = args.data_dir[0] if args.data_dir else None
-            data = concat_corpora(_fetch(n, home, **kwargs) for n in names)
+            data = concat_corpora(get_corpus(n).fetch(data_home=home, **kwargs)
+                                  for n in names)
         else:
             data = load_corpora(dict(zip(names, args.data_dir)), **kwargs)
     except ValueError as exc:

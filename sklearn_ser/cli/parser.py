@@ -6,7 +6,13 @@ import argparse
 
 from .. import __version__, defaults
 from ..augment import AUGMENTATIONS
-from ..datasets import AUDIO_EXTENSIONS, COMMON_EMOTIONS, CORPUS_NAMES, EMOTIONS
+from ..datasets import (
+    AUDIO_EXTENSIONS,
+    COMMON_EMOTIONS,
+    CORPUS_NAMES,
+    EMOTIONS,
+    list_corpora,
+)
 from . import options
 
 __all__ = ["DEMO", "EXIT_USAGE", "PROG", "build_parser"]
@@ -41,7 +47,8 @@ def _add_data_options(parser, *, demo_note):
              "(default: $SKLEARN_SER_DATA or ~/sklearn_ser_data)")
     group.add_argument(
         "--fetch", action="store_true",
-        help="download the corpora (once) where a public archive exists, then load them")
+        help="download the corpora (once), then load them; public archives exist for "
+             f"{', '.join(c.name for c in list_corpora() if c.archive is not None)}")
     group.add_argument(
         "--emotions", nargs="+", metavar="NAME",
         help=f"keep only these emotions ({', '.join(EMOTIONS)}), or 'common' for the six "
