@@ -7,8 +7,11 @@ import dataclasses
 import hashlib
 import http.server
 import io
+import json
 import os
+import socket
 import stat
+import struct
 import threading
 import zipfile
 from pathlib import Path
@@ -19,6 +22,7 @@ import soundfile as sf
 
 from sklearn_ser.datasets import (
     DATA_HOME_ENV,
+    CorpusFileWarning,
     DownloadError,
     UnsafeArchiveError,
     _extract,
@@ -121,13 +125,16 @@ def _no_proxy(monkeypatch):
 def register(monkeypatch, key, url, known_hash, clips=None, speakers=None, **kwargs):
     """Point the registry's archive of corpus ``key`` at the local server for this test only."""
     entry = _registry.get_corpus(key)
+    # No fallback address and no per-emotion counts unless a test asks: nothing may reach
+    # the real hosts, and the small archives hold a few clips only.
+    options = {"fallback_url": None, "expected_emotions": None, **kwargs}
     archive = dataclasses.replace(
         entry.archive,
         url=url,
         known_hash=known_hash,
         expected_clips=clips,
         expected_speakers=speakers,
-        **kwargs,
+        **options,
     )
     monkeypatch.setitem(_registry._BY_NAME, key, dataclasses.replace(entry, archive=archive))
     return archive
@@ -309,6 +316,154 @@ def test_pinned_registry():
         assert _registry.get_corpus(key).archive.expected_clips == clips
     with pytest.raises(ValueError, match="subset must be 'speech' or 'song'"):
         fetch_ravdess(subset="all")
+
+
+def test_https_unreachable_falls_back_to_http_with_a_warning(server, monkeypatch, tmp_path):
+    body = emodb_zip()
+    # A closed port on 127.0.0.1 stands for a host that offers no TLS: connection refused.
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    url = server.serve("/emodb.zip", body)
+    register(
+        monkeypatch, "emodb", f"https://127.0.0.1:{port}/emodb.zip", None, 3, 3, fallback_url=url
+    )
+    with pytest.warns(UserWarning, match=r"could not be reached.*downloading from http://"):
+        data = fetch_emodb(data_home=tmp_path)
+    assert len(data.frame) == 3 and server.requests == ["/emodb.zip"]
+
+
+def test_transfer_cut_short_is_never_retried_over_http(server, monkeypatch, tmp_path):
+    body = emodb_zip()
+    primary = server.serve("/cut.zip", body, mode="truncate")
+    fallback = server.serve("/plain.zip", body)
+    register(monkeypatch, "emodb", primary, None, 3, 3, fallback_url=fallback)
+    with pytest.raises(DownloadError, match=r"cut\.zip failed"):
+        fetch_emodb(data_home=tmp_path)
+    assert server.requests == ["/cut.zip"]
+    assert_nothing_left(tmp_path, "emodb")
+
+
+def test_emotion_counts_are_checked(server, monkeypatch, tmp_path):
+    body = emodb_zip()
+    counts = {"happy": 1, "angry": 1, "sad": 1}
+    register(
+        monkeypatch, "emodb", server.serve("/e.zip", body), None, 3, 3, expected_emotions=counts
+    )
+    assert len(fetch_emodb(data_home=tmp_path / "ok").frame) == 3
+    wrong = {"happy": 2, "angry": 1}
+    register(
+        monkeypatch, "emodb", server.serve("/e.zip", body), None, 3, 3, expected_emotions=wrong
+    )
+    with pytest.raises(DownloadError, match="emotion counts"):
+        fetch_emodb(data_home=tmp_path / "wrong")
+    assert_nothing_left(tmp_path / "wrong", "emodb")
+
+
+def zip_bomb(size: int = 300 * 1024**2) -> bytes:
+    """A valid zip whose one member inflates ~1000-fold: 300 MB of zeros in ~300 KB."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("wav/03a01Fa.wav", tiny_wav(0))
+        info = zipfile.ZipInfo("wav/08a02Wb.wav")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(info, "w", force_zip64=True) as member:
+            chunk = bytes(1024**2)
+            for _ in range(size // len(chunk)):
+                member.write(chunk)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    return zip_bomb()
+
+
+def test_zip_bomb_is_refused_before_it_is_expanded(server, monkeypatch, tmp_path, bomb):
+    assert len(bomb) < 400 * 1024  # the 315 KB zip of the issue
+    # Generous bounds, so that only the compression ratio refuses it.
+    register(
+        monkeypatch,
+        "emodb",
+        server.serve("/bomb.zip", bomb),
+        sha256(bomb),
+        2,
+        2,
+        max_size=10 * 1024**3,
+    )
+    with pytest.raises(UnsafeArchiveError, match=r"wav/08a02Wb\.wav.*ratio .*zip bomb"):
+        fetch_emodb(data_home=tmp_path)
+    assert_nothing_left(tmp_path, "emodb")
+    assert sum(f.stat().st_size for f in tmp_path.rglob("*") if f.is_file()) < 1024**2
+
+
+def test_total_size_bound_refuses_before_writing(tmp_path, bomb):
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(bomb)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(
+        UnsafeArchiveError, match=r"take 314,5\d\d,\d\d\d bytes, more than the bound"
+    ):
+        _extract.safe_extract_zip(archive, out, max_size=200 * 1024**2, max_ratio=10**6)
+    assert list(out.iterdir()) == []
+
+
+def test_total_size_bound_of_an_incompressible_archive(server, monkeypatch, tmp_path):
+    noise = np.random.default_rng(0).bytes(300_000)  # incompressible: ratio ~1
+    body = emodb_zip(extra={"wav/03a04Wc.wav": noise})
+    register(monkeypatch, "emodb", server.serve("/big.zip", body), None, 4, 3, max_size=200_000)
+    with pytest.raises(UnsafeArchiveError, match="more than the bound of 200,000 bytes"):
+        fetch_emodb(data_home=tmp_path)
+    assert_nothing_left(tmp_path, "emodb")
+
+
+def test_member_larger_than_its_header_claims_is_not_published(server, monkeypatch, tmp_path):
+    body = emodb_zip(extra={"wav/03a04Wc.wav": bytes(54321)})
+    # Both the local and the central header understate the size: 54,321 -> 1,000 bytes.
+    assert body.count(struct.pack("<I", 54321)) == 2
+    forged = body.replace(struct.pack("<I", 54321), struct.pack("<I", 1000))
+    register(monkeypatch, "emodb", server.serve("/forged.zip", forged), None, 4, 3)
+    with pytest.raises(DownloadError, match=r"not a valid zip file.*CRC"):
+        fetch_emodb(data_home=tmp_path)
+    assert_nothing_left(tmp_path, "emodb")
+
+
+def test_only_clips_and_label_files_are_published(server, monkeypatch, tmp_path):
+    body = emodb_zip(
+        extra={
+            "lablaut/03a01Fa.lab": b"phone labels",
+            "silb/03a01Fa.silb": b"syllables",
+            "tools/setup.exe": b"MZ not audio",
+            "wav/desktop.ini": b"[.ShellClassInfo]",
+            "wav/notes.wav": tiny_wav(7),  # audio, but not an EmoDB clip
+        }
+    )
+    register(monkeypatch, "emodb", server.serve("/emodb.zip", body), sha256(body), 3, 3)
+    with pytest.warns(CorpusFileWarning, match=r"3 archive member\(s\).*not published"):
+        data = fetch_emodb(data_home=tmp_path)
+    published = sorted(
+        p.relative_to(tmp_path / "emodb").as_posix()
+        for p in (tmp_path / "emodb").rglob("*")
+        if p.is_file() and p.name != _fetch._MARKER
+    )
+    assert published == [
+        "erkennung.txt",
+        "lablaut/03a01Fa.lab",
+        "silb/03a01Fa.silb",
+        "wav/03a01Fa.wav",
+        "wav/08a02Wb.wav",
+        "wav/16b10Ta.wav",
+    ]
+    marker = json.loads((tmp_path / "emodb" / _fetch._MARKER).read_text())
+    assert marker["left_out"] == 3
+    assert sorted(marker["left_out_examples"]) == [
+        "tools/setup.exe",
+        "wav/desktop.ini",
+        "wav/notes.wav",
+    ]
+    assert len(data.frame) == 3 and data.skipped.empty  # nothing left for the loader to skip
 
 
 # --------------------------------------------------------------------------- safe extraction

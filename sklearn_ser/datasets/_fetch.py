@@ -166,8 +166,32 @@ def _download(archive: RemoteArchive, folder: Path, corpus: str) -> Path:
     import requests  # pooch's own HTTP dependency; imported lazily like pooch does
 
     try:
+        return _retrieve(archive.url, archive, folder, corpus)
+    except (requests.ConnectionError, requests.HTTPError) as exc:
+        # Refused, TLS failure or an error page before any byte of the archive: only then
+        # is the plain-http address tried, and the user is told (a transfer cut short is
+        # retried by calling again, never silently downgraded).
+        if archive.fallback_url is None:
+            raise _transfer_error(archive.url, corpus, exc) from exc
+        warnings.warn(
+            f"{corpus}: {archive.url} could not be reached ({exc}); downloading from "
+            f"{archive.fallback_url} instead. Without TLS, the archive is checked by "
+            "its per-member CRC-32 and the exact clip, speaker and emotion counts.",
+            UserWarning,
+            stacklevel=5,
+        )
+    try:
+        return _retrieve(archive.fallback_url, archive, folder, corpus)
+    except requests.RequestException as exc:
+        raise _transfer_error(archive.fallback_url, corpus, exc) from exc
+
+
+def _retrieve(url: str, archive: RemoteArchive, folder: Path, corpus: str) -> Path:
+    import requests
+
+    try:
         path = pooch.retrieve(
-            archive.url,
+            url,
             known_hash=archive.known_hash,
             fname=archive.filename,
             path=folder,
@@ -176,16 +200,22 @@ def _download(archive: RemoteArchive, folder: Path, corpus: str) -> Path:
         )
     except ValueError as exc:  # pooch: checksum mismatch
         raise DownloadError(
-            f"The {corpus} archive downloaded from {archive.url} does not match its pinned "
+            f"The {corpus} archive downloaded from {url} does not match its pinned "
             f"checksum {archive.known_hash} ({exc}). The download was discarded; call again "
             "to retry. If it keeps failing, the file on the server changed: please report it."
         ) from exc
-    except requests.RequestException as exc:  # refused, timed out, cut short
-        raise DownloadError(
-            f"Downloading the {corpus} archive from {archive.url} failed: {exc}. Nothing was "
-            "kept; call again to restart the download."
-        ) from exc
+    except (requests.ConnectionError, requests.HTTPError):
+        raise  # the caller may try the fallback address
+    except requests.RequestException as exc:  # timed out, cut short
+        raise _transfer_error(url, corpus, exc) from exc
     return Path(path)
+
+
+def _transfer_error(url: str, corpus: str, exc: Exception) -> DownloadError:
+    return DownloadError(
+        f"Downloading the {corpus} archive from {url} failed: {exc}. Nothing was kept; call "
+        "again to restart the download."
+    )
 
 
 def _expected_member(archive: RemoteArchive):
@@ -270,6 +300,10 @@ def _check_content(info: Corpus, folder: Path) -> set[str]:
         problems.append(f"{n_clips} clips instead of {archive.expected_clips}")
     if archive.expected_speakers is not None and n_speakers != archive.expected_speakers:
         problems.append(f"{n_speakers} speakers instead of {archive.expected_speakers}")
+    if archive.expected_emotions is not None and not problems:
+        counts = frame["emotion"].value_counts().to_dict()
+        if counts != dict(archive.expected_emotions):
+            problems.append(f"emotion counts {counts} instead of {dict(archive.expected_emotions)}")
     if problems:
         raise DownloadError(
             f"The {info.title} archive from {archive.url} is incomplete or changed: "

@@ -29,6 +29,9 @@ class RemoteArchive:
     ----------
     url : str
         Where to download it (https wherever the host offers it).
+    fallback_url : str or None
+        Plain-http address tried only when ``url`` cannot be reached at all (connection
+        refused, TLS failure, an error status), with a warning; None: no fallback.
     filename : str
         File name of the archive in ``<data_home>/_archives/``.
     folder : str
@@ -38,6 +41,8 @@ class RemoteArchive:
         are not stable or no verified checksum exists; ``hash_note`` says which.
     expected_clips, expected_speakers : int or None
         What the corpus loader must find in the extracted archive (None: not checked).
+    expected_emotions : mapping of str to int or None
+        Clips per harmonised emotion the loader must find (None: not checked).
     max_size : int
         Bound on the total uncompressed size of the members, in bytes; extraction refuses a
         larger archive before writing anything.
@@ -54,6 +59,8 @@ class RemoteArchive:
     known_hash: str | None
     expected_clips: int | None = None
     expected_speakers: int | None = None
+    expected_emotions: Mapping[str, int] | None = None
+    fallback_url: str | None = None
     max_size: int = 2 * 1024**3
     label_files: tuple[str, ...] = ()
     hash_note: str = ""
@@ -169,6 +176,10 @@ def _ravdess_subset(subset: str, sha256: str) -> Corpus:
         known_hash=f"sha256:{sha256}",
         expected_clips=clips,
         expected_speakers=speakers,
+        # Neutral has no strong intensity: half the clips of the other emotions.
+        expected_emotions=MappingProxyType(
+            {e: clips // (2 * len(emotions) - 1) * (1 if e == "neutral" else 2) for e in emotions}
+        ),
         max_size=600 * 1024**2,
     )
     return Corpus(
@@ -255,6 +266,11 @@ ask users to fill in the short form linked from the repository's README.
             known_hash=None,
             expected_clips=2800,
             expected_speakers=2,
+            expected_emotions=MappingProxyType(
+                dict.fromkeys(
+                    ("angry", "disgust", "fear", "happy", "neutral", "surprise", "sad"), 400
+                )
+            ),
             max_size=1024**3,
             hash_note="Dataverse assembles the zip on the fly: its bytes are not stable",
         ),
@@ -306,14 +322,28 @@ Then call fetch_savee() again, or load_savee(path) for a copy elsewhere.
             "German emotional speech. Proc. Interspeech 2005, 1517-1520."
         ),
         archive=RemoteArchive(
-            # The host serves plain http only (no TLS on emodb.bilderbar.info): the exact
-            # counts and the zip's CRC-32 are what guard this download.
-            url="http://emodb.bilderbar.info/download/download.zip",
+            # The authors publish the archive at an http address (every public reference
+            # uses it); https is tried first and http only if https cannot be reached at
+            # all. No checksum is published, so the exact counts per emotion and the zip's
+            # CRC-32 are what guard this download.
+            url="https://emodb.bilderbar.info/download/download.zip",
+            fallback_url="http://emodb.bilderbar.info/download/download.zip",
             filename="emodb_download.zip",
             folder="emodb",
             known_hash=None,
             expected_clips=535,
             expected_speakers=10,
+            expected_emotions=MappingProxyType(
+                {
+                    "angry": 127,
+                    "boredom": 81,
+                    "neutral": 79,
+                    "happy": 71,
+                    "fear": 69,
+                    "sad": 62,
+                    "disgust": 46,
+                }
+            ),
             max_size=200 * 1024**2,
             # Listening-test results and the phone and syllable labels of the release.
             label_files=("erkennung.txt", "erklaerung.txt", "lablaut/*", "labsilb/*", "silb/*"),
