@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..datasets import EMOTIONS
+from ..progress import is_terminal
 from .data import check_data_options, load_data
 from .errors import CommandError
 from .model_file import load_model, set_runtime
@@ -51,7 +53,10 @@ def run(args, console) -> int:
         console.warn("the model never learned "
                      + ", ".join(f"{u} ({counts[u]} clips)" for u in unseen)
                      + "; those clips count as errors (use --emotions to leave them out).")
-    set_runtime(model, verbose=int(not args.quiet), n_jobs=args.n_jobs)
+    # the transformer's per-clip bar only where a redrawn bar stays readable
+    set_runtime(model, verbose=int(not args.quiet and is_terminal(sys.stderr)),
+                n_jobs=args.n_jobs)
+    console.info(f"Predicting {len(y)} clips...")
     from ..scores import evaluate_predictions
 
     y_pred = np.asarray(model.predict(list(data.X))).astype(str)

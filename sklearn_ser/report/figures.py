@@ -16,6 +16,22 @@ import pandas as pd
 __all__ = ["plot_confusion_matrix", "plot_emotion_profile", "plot_training_curves"]
 
 
+_SAVED = """path : str or path-like
+        Output PNG file; its folder must exist.
+    title : str, default=None
+        Figure title.
+
+    Returns
+    -------
+    path : Path"""
+
+
+def _saves_a_figure(function):
+    """Fill in the Parameters and Returns entries every plotting function shares."""
+    function.__doc__ = function.__doc__.replace("{saved}", _SAVED)
+    return function
+
+
 def _figure(**kwargs):
     from matplotlib.figure import Figure
 
@@ -28,6 +44,7 @@ def _save(fig, path) -> Path:
     return Path(path)
 
 
+@_saves_a_figure
 def plot_confusion_matrix(cm, labels: Sequence[str], path, *, title: str | None = None):
     """Save a confusion matrix as a PNG: colour is the row-normalised recall, text the count.
 
@@ -38,14 +55,7 @@ def plot_confusion_matrix(cm, labels: Sequence[str], path, *, title: str | None 
         :func:`sklearn.metrics.confusion_matrix` returns them).
     labels : sequence of str
         Class names in the order of the rows.
-    path : str or path-like
-        Output PNG file; its folder must exist.
-    title : str, default=None
-        Figure title.
-
-    Returns
-    -------
-    path : Path
+    {saved}
 
     Examples
     --------
@@ -91,6 +101,7 @@ def _stack_ragged(curves: Sequence[Sequence[float]]) -> np.ndarray:
     return out
 
 
+@_saves_a_figure
 def plot_training_curves(histories: Sequence[Mapping[str, Sequence[float]]], path, *,
                          title: str | None = None):
     """Save accuracy and loss per epoch, training and validation, as a two-panel PNG.
@@ -103,14 +114,7 @@ def plot_training_curves(histories: Sequence[Mapping[str, Sequence[float]]], pat
     histories : sequence of dict
         Keras histories, one per fold: ``accuracy``, ``loss`` and optionally
         ``val_accuracy``, ``val_loss`` lists.
-    path : str or path-like
-        Output PNG file; its folder must exist.
-    title : str, default=None
-        Figure title.
-
-    Returns
-    -------
-    path : Path
+    {saved}
 
     Examples
     --------
