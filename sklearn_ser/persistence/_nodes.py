@@ -157,11 +157,12 @@ class Encoder:
         self._unsupported(value, where, keras)
 
     def _tuple(self, value, where):
+        wheres = [f"{where}[{i}]" for i in range(len(value))]
         if len(value) == 2 and isinstance(value[0], str) and hasattr(value[1], "get_params"):
             # a (name, estimator) step: its parameters are routed as ``<name>__<parameter>``
             self._prefix = f"{self._pair_prefix}{value[0]}__"
-        return {"$": "tuple", "items": [self.encode(v, f"{where}[{i}]")
-                                        for i, v in enumerate(value)]}
+            wheres[1] = f"step '{self._pair_prefix}{value[0]}' ({where})"
+        return {"$": "tuple", "items": [self.encode(v, w) for v, w in zip(value, wheres)]}
 
     def _array(self, value, where):
         if value.dtype.hasobject:
