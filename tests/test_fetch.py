@@ -122,21 +122,21 @@ def _no_proxy(monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 
 
-def register(monkeypatch, key, url, known_hash, clips=None, speakers=None, **kwargs):
-    """Point the registry's archive of corpus ``key`` at the local server for this test only."""
+def register(monkeypatch, key, url, known_hash, clips=None, speakers=None, counts=None, **kwargs):
+    """Point the registry entry ``key`` at the local server for this test only.
+
+    ``clips``, ``speakers`` and ``counts`` (clips per emotion) are what the download must
+    hold (None: not checked); ``kwargs`` replace fields of the archive.
+    """
     entry = _registry.get_corpus(key)
-    # No fallback address and no per-emotion counts unless a test asks: nothing may reach
-    # the real hosts, and the small archives hold a few clips only.
-    options = {"fallback_url": None, "expected_emotions": None, **kwargs}
+    # No fallback address unless a test asks: nothing may reach the real hosts.
     archive = dataclasses.replace(
-        entry.archive,
-        url=url,
-        known_hash=known_hash,
-        expected_clips=clips,
-        expected_speakers=speakers,
-        **options,
+        entry.archive, url=url, known_hash=known_hash, **{"fallback_url": None, **kwargs}
     )
-    monkeypatch.setitem(_registry._BY_NAME, key, dataclasses.replace(entry, archive=archive))
+    entry = dataclasses.replace(
+        entry, archive=archive, clips=clips, speakers=speakers, emotion_counts=counts
+    )
+    monkeypatch.setitem(_registry._BY_NAME, key, entry)
     return archive
 
 
@@ -313,7 +313,11 @@ def test_pinned_registry():
         assert algorithm == "sha256" and len(digest) == 64 and int(digest, 16) >= 0
     counts = {"ravdess_speech": 1440, "ravdess_song": 1012, "emodb": 535, "tess": 2800}
     for key, clips in counts.items():
-        assert _registry.get_corpus(key).archive.expected_clips == clips
+        entry = _registry.get_corpus(key)
+        assert entry.clips == clips == sum(entry.emotion_counts.values())
+        # https wherever the host offers it; plain http only as a warned fallback.
+        assert entry.archive.url.startswith("https://")
+        assert entry.archive.fallback_url in (None, entry.archive.url.replace("https", "http", 1))
     with pytest.raises(ValueError, match="subset must be 'speech' or 'song'"):
         fetch_ravdess(subset="all")
 
@@ -348,15 +352,11 @@ def test_transfer_cut_short_is_never_retried_over_http(server, monkeypatch, tmp_
 def test_emotion_counts_are_checked(server, monkeypatch, tmp_path):
     body = emodb_zip()
     counts = {"happy": 1, "angry": 1, "sad": 1}
-    register(
-        monkeypatch, "emodb", server.serve("/e.zip", body), None, 3, 3, expected_emotions=counts
-    )
+    register(monkeypatch, "emodb", server.serve("/e.zip", body), None, 3, 3, counts=counts)
     assert len(fetch_emodb(data_home=tmp_path / "ok").frame) == 3
     wrong = {"happy": 2, "angry": 1}
-    register(
-        monkeypatch, "emodb", server.serve("/e.zip", body), None, 3, 3, expected_emotions=wrong
-    )
-    with pytest.raises(DownloadError, match="emotion counts"):
+    register(monkeypatch, "emodb", server.serve("/e.zip", body), None, 3, 3, counts=wrong)
+    with pytest.raises(DownloadError, match=r"clips per emotion \{.*\} instead of \{'happy': 2"):
         fetch_emodb(data_home=tmp_path / "wrong")
     assert_nothing_left(tmp_path / "wrong", "emodb")
 

@@ -296,14 +296,13 @@ def _check_content(info: Corpus, folder: Path) -> set[str]:
     frame = data["frame"]
     n_clips, n_speakers = len(frame), frame["speaker"].nunique()
     problems = []
-    if archive.expected_clips is not None and n_clips != archive.expected_clips:
-        problems.append(f"{n_clips} clips instead of {archive.expected_clips}")
-    if archive.expected_speakers is not None and n_speakers != archive.expected_speakers:
-        problems.append(f"{n_speakers} speakers instead of {archive.expected_speakers}")
-    if archive.expected_emotions is not None and not problems:
-        counts = frame["emotion"].value_counts().to_dict()
-        if counts != dict(archive.expected_emotions):
-            problems.append(f"emotion counts {counts} instead of {dict(archive.expected_emotions)}")
+    if info.clips is not None and n_clips != info.clips:
+        problems.append(f"{n_clips} clips instead of {info.clips}")
+    if info.speakers is not None and n_speakers != info.speakers:
+        problems.append(f"{n_speakers} speakers instead of {info.speakers}")
+    counts = frame["emotion"].value_counts().to_dict()
+    if info.emotion_counts is not None and not problems and counts != info.emotion_counts:
+        problems.append(f"clips per emotion {counts} instead of {dict(info.emotion_counts)}")
     if problems:
         raise DownloadError(
             f"The {info.title} archive from {archive.url} is incomplete or changed: "

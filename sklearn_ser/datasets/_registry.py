@@ -39,10 +39,6 @@ class RemoteArchive:
     known_hash : str or None
         ``"sha256:<hex>"`` (or ``"md5:<hex>"``) checked by pooch. None only where the bytes
         are not stable or no verified checksum exists; ``hash_note`` says which.
-    expected_clips, expected_speakers : int or None
-        What the corpus loader must find in the extracted archive (None: not checked).
-    expected_emotions : mapping of str to int or None
-        Clips per harmonised emotion the loader must find (None: not checked).
     max_size : int
         Bound on the total uncompressed size of the members, in bytes; extraction refuses a
         larger archive before writing anything.
@@ -57,9 +53,6 @@ class RemoteArchive:
     filename: str
     folder: str
     known_hash: str | None
-    expected_clips: int | None = None
-    expected_speakers: int | None = None
-    expected_emotions: Mapping[str, int] | None = None
     fallback_url: str | None = None
     max_size: int = 2 * 1024**3
     label_files: tuple[str, ...] = ()
@@ -85,10 +78,11 @@ class Corpus:
         Names of the public functions in ``module``.
     options : mapping
         Keyword arguments this entry passes to the loader and fetcher (``subset="song"``).
-    emotions : tuple of str
-        Harmonised emotions of a complete copy.
+    emotion_counts : mapping of str to int
+        Clips per harmonised emotion in a complete copy (``emotions`` lists its keys).
     clips, speakers : int
-        Size of a complete copy.
+        Size of a complete copy. A download must hold exactly these counts (None: not
+        checked).
     language, licence, source, citation : str
         For the docs, ``DESCR`` and the model cards of anything trained on it.
     archive : RemoteArchive or None
@@ -105,9 +99,9 @@ class Corpus:
     module: str
     loader_name: str
     fetcher_name: str
-    emotions: tuple[str, ...]
-    clips: int
-    speakers: int
+    emotion_counts: Mapping[str, int] | None
+    clips: int | None
+    speakers: int | None
     language: str
     licence: str
     source: str
@@ -115,6 +109,11 @@ class Corpus:
     options: Mapping = field(default_factory=dict)
     archive: RemoteArchive | None = None
     how_to_get: str = ""
+
+    @property
+    def emotions(self) -> tuple[str, ...]:
+        """Harmonised emotions of a complete copy."""
+        return tuple(self.emotion_counts or ())
 
     @property
     def loader(self) -> Callable:
@@ -162,6 +161,12 @@ _RAVDESS = dict(
 _RAVDESS_SPEECH = ("neutral", "calm", "happy", "sad", "angry", "fear", "disgust", "surprise")
 
 
+def _ravdess_counts(emotions, clips):
+    # Neutral has no strong intensity: half the clips of each other emotion.
+    per = clips // (2 * len(emotions) - 1)
+    return MappingProxyType({e: per if e == "neutral" else 2 * per for e in emotions})
+
+
 def _ravdess_subset(subset: str, sha256: str) -> Corpus:
     """Entry of one RAVDESS subset: its Zenodo archive, and what a complete copy holds."""
     # Song: six emotions, and actor 18 recorded none.
@@ -174,17 +179,11 @@ def _ravdess_subset(subset: str, sha256: str) -> Corpus:
         filename=filename,
         folder=f"ravdess_{subset}",
         known_hash=f"sha256:{sha256}",
-        expected_clips=clips,
-        expected_speakers=speakers,
-        # Neutral has no strong intensity: half the clips of the other emotions.
-        expected_emotions=MappingProxyType(
-            {e: clips // (2 * len(emotions) - 1) * (1 if e == "neutral" else 2) for e in emotions}
-        ),
         max_size=600 * 1024**2,
     )
     return Corpus(
         name=f"ravdess_{subset}",
-        emotions=emotions,
+        emotion_counts=_ravdess_counts(emotions, clips),
         clips=clips,
         speakers=speakers,
         options=MappingProxyType({"subset": subset}),
@@ -203,7 +202,13 @@ def _ravdess_subset(subset: str, sha256: str) -> Corpus:
 # checksum of its bytes can exist. Both fall back on each member's CRC-32 (checked while
 # extracting) and the exact clip and speaker counts.
 _CORPORA: tuple[Corpus, ...] = (
-    Corpus(name="ravdess", emotions=_RAVDESS_SPEECH, clips=1440, speakers=24, **_RAVDESS),
+    Corpus(
+        name="ravdess",
+        emotion_counts=_ravdess_counts(_RAVDESS_SPEECH, 1440),
+        clips=1440,
+        speakers=24,
+        **_RAVDESS,
+    ),
     _ravdess_subset("speech", "5d208e01632cc3e5242106fa2af3273e6dc5239fb8143131979ac74c4aa40657"),
     _ravdess_subset("song", "89f3df66cc67ebb70c8af6f72f3f359bee497f6f763a9d863b6477619716d428"),
     Corpus(
@@ -213,7 +218,16 @@ _CORPORA: tuple[Corpus, ...] = (
         module="_crema_d",
         loader_name="load_crema_d",
         fetcher_name="fetch_crema_d",
-        emotions=("angry", "disgust", "fear", "happy", "neutral", "sad"),
+        emotion_counts=MappingProxyType(
+            {
+                "angry": 1271,
+                "disgust": 1271,
+                "fear": 1271,
+                "happy": 1271,
+                "sad": 1271,
+                "neutral": 1087,
+            }
+        ),
         clips=7442,
         speakers=91,
         language="English",
@@ -246,7 +260,9 @@ ask users to fill in the short form linked from the repository's README.
         module="_tess",
         loader_name="load_tess",
         fetcher_name="fetch_tess",
-        emotions=("angry", "disgust", "fear", "happy", "neutral", "surprise", "sad"),
+        emotion_counts=MappingProxyType(
+            dict.fromkeys(("angry", "disgust", "fear", "happy", "neutral", "surprise", "sad"), 400)
+        ),
         clips=2800,
         speakers=2,
         language="English (Canadian)",
@@ -264,13 +280,6 @@ ask users to fill in the short form linked from the repository's README.
             filename="tess_dataverse.zip",
             folder="tess",
             known_hash=None,
-            expected_clips=2800,
-            expected_speakers=2,
-            expected_emotions=MappingProxyType(
-                dict.fromkeys(
-                    ("angry", "disgust", "fear", "happy", "neutral", "surprise", "sad"), 400
-                )
-            ),
             max_size=1024**3,
             hash_note="Dataverse assembles the zip on the fly: its bytes are not stable",
         ),
@@ -282,7 +291,17 @@ ask users to fill in the short form linked from the repository's README.
         module="_savee",
         loader_name="load_savee",
         fetcher_name="fetch_savee",
-        emotions=("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"),
+        emotion_counts=MappingProxyType(
+            {
+                "angry": 60,
+                "disgust": 60,
+                "fear": 60,
+                "happy": 60,
+                "sad": 60,
+                "surprise": 60,
+                "neutral": 120,
+            }
+        ),
         clips=480,
         speakers=4,
         language="English (British)",
@@ -311,7 +330,17 @@ Then call fetch_savee() again, or load_savee(path) for a copy elsewhere.
         module="_emodb",
         loader_name="load_emodb",
         fetcher_name="fetch_emodb",
-        emotions=("angry", "boredom", "disgust", "fear", "happy", "sad", "neutral"),
+        emotion_counts=MappingProxyType(
+            {
+                "angry": 127,
+                "boredom": 81,
+                "neutral": 79,
+                "happy": 71,
+                "fear": 69,
+                "sad": 62,
+                "disgust": 46,
+            }
+        ),
         clips=535,
         speakers=10,
         language="German",
@@ -331,19 +360,6 @@ Then call fetch_savee() again, or load_savee(path) for a copy elsewhere.
             filename="emodb_download.zip",
             folder="emodb",
             known_hash=None,
-            expected_clips=535,
-            expected_speakers=10,
-            expected_emotions=MappingProxyType(
-                {
-                    "angry": 127,
-                    "boredom": 81,
-                    "neutral": 79,
-                    "happy": 71,
-                    "fear": 69,
-                    "sad": 62,
-                    "disgust": 46,
-                }
-            ),
             max_size=200 * 1024**2,
             # Listening-test results and the phone and syllable labels of the release.
             label_files=("erkennung.txt", "erklaerung.txt", "lablaut/*", "labsilb/*", "silb/*"),
