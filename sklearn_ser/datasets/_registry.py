@@ -83,7 +83,7 @@ class Corpus:
     clips, speakers : int
         Size of a complete copy. A download must hold exactly these counts (None: not
         checked).
-    language, licence, source, citation : str
+    language, sample_rate, licence, source, citation : str
         For the docs, ``DESCR`` and the model cards of anything trained on it.
     archive : RemoteArchive or None
         Pinned archive of :func:`fetch`; None where the corpus cannot be downloaded
@@ -103,6 +103,7 @@ class Corpus:
     clips: int | None
     speakers: int | None
     language: str
+    sample_rate: str
     licence: str
     source: str
     citation: str
@@ -151,6 +152,7 @@ _RAVDESS = dict(
     loader_name="load_ravdess",
     fetcher_name="fetch_ravdess",
     language="English (North American)",
+    sample_rate="48 kHz",
     licence="CC BY-NC-SA 4.0",
     source="https://zenodo.org/records/1188976",
     citation=(
@@ -231,6 +233,7 @@ _CORPORA: tuple[Corpus, ...] = (
         clips=7442,
         speakers=91,
         language="English",
+        sample_rate="16 kHz",
         licence="Open Database License (ODbL 1.0); contents under the Database Contents License",
         source="https://github.com/CheyneyComputerScience/CREMA-D (git-lfs)",
         citation=(
@@ -266,6 +269,7 @@ ask users to fill in the short form linked from the repository's README.
         clips=2800,
         speakers=2,
         language="English (Canadian)",
+        sample_rate="24,414 Hz",
         licence="CC BY-NC-ND 4.0",
         source="https://doi.org/10.5683/SP2/E8H2MF (University of Toronto Dataverse, Borealis)",
         citation=(
@@ -305,6 +309,7 @@ ask users to fill in the short form linked from the repository's README.
         clips=480,
         speakers=4,
         language="English (British)",
+        sample_rate="44.1 kHz",
         licence="free for research use after registration; no redistribution",
         source="http://kahlan.eps.surrey.ac.uk/savee/ (registration required)",
         citation=(
@@ -344,6 +349,7 @@ Then call fetch_savee() again, or load_savee(path) for a copy elsewhere.
         clips=535,
         speakers=10,
         language="German",
+        sample_rate="16 kHz",
         licence="free of charge for research use",
         source="http://emodb.bilderbar.info/ (download/download.zip)",
         citation=(
