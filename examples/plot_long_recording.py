@@ -84,6 +84,26 @@ print("\nemotion distribution of the recording:")
 print(analysis.distribution.round(3).to_string())
 
 # %%
+# A file is streamed
+# ------------------
+# Given a path, :func:`~sklearn_ser.windows.analyse_recording` never holds the recording
+# whole: it decodes it in blocks, resamples them with one continuous soxr stream and
+# classifies the windows in batches as they arrive, so an hour of audio needs the memory of
+# a few seconds (``benchmarks/bench_stream.py``). The analysis is the same as of the
+# waveform in memory.
+import tempfile
+
+import soundfile as sf
+
+path = os.path.join(tempfile.mkdtemp(), "recording.wav")
+sf.write(path, recording, new.sr, subtype="FLOAT")
+streamed = analyse_recording(pipe, path, window=CLIP, hop=0.5)
+columns = ["start", "end", "label"]
+print("same windows and labels:", streamed.timeline[columns].equals(analysis.timeline[columns]))
+gap = np.abs(streamed.timeline[EMOTIONS] - analysis.timeline[EMOTIONS]).to_numpy().max()
+print(f"largest probability difference: {gap:.1e}")
+
+# %%
 # How often the window label matches the episode at the window centre:
 centres = (analysis.timeline["start"] + analysis.timeline["end"]).to_numpy() / 2
 true_at_centre = np.asarray(truth)[np.minimum((centres // CLIP).astype(int), len(truth) - 1)]
