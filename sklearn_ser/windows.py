@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 import soxr
 
-from .decode import audio_info, check_waveform, load_audio
+from .decode import MAX_SR, MIN_SR, audio_info, check_waveform, load_audio
 from .transformer import AudioFeatureTransformer
 
 __all__ = ["RecordingAnalysis", "analyse_recording", "audio_transformer", "window_bounds"]
@@ -308,9 +309,11 @@ def analyse_recording(model, recording, *, window: float | None = None,
         rate = info.samplerate
     else:
         source = "waveform"
-        audio = check_waveform(recording, source="recording")
-        blocks = _array_blocks(audio, block_size)
         rate = read_sr if sr is None else sr
+        if isinstance(rate, bool) or not (isinstance(rate, Real) and MIN_SR <= rate <= MAX_SR):
+            raise ValueError(f"sr must be a sample rate between {MIN_SR} and {MAX_SR} Hz, "
+                             f"got {sr!r}.")
+        blocks = _array_blocks(check_waveform(recording, source="recording"), block_size)
 
     windower, batches = _Windower(n_window, n_hop), _Batches(model)
     for block in _resampled(blocks, rate, read_sr):

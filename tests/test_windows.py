@@ -269,3 +269,9 @@ def test_empty_file_is_named(tone_vs_noise, tmp_path):
 def test_bad_block_size(tone_vs_noise, rng, block_size):
     with pytest.raises(ValueError, match="block_size"):
         analyse_recording(tone_vs_noise, _noise(rng, 2.0), block_size=block_size)
+
+
+@pytest.mark.parametrize("sr", [0, 10, -16000, "16000", True])
+def test_bad_waveform_rate(tone_vs_noise, rng, sr):
+    with pytest.raises(ValueError, match="sr must be a sample rate"):
+        analyse_recording(tone_vs_noise, _noise(rng, 2.0), sr=sr)
