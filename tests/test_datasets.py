@@ -14,10 +14,13 @@ import pytest
 
 from sklearn_ser.datasets import (
     COMMON_EMOTIONS,
+    CORPUS_NAMES,
     CREMA_D_BROKEN_CLIPS,
     EMOTIONS,
     CorpusFileWarning,
     concat_corpora,
+    get_corpus,
+    list_corpora,
     load_corpora,
     load_corpus,
     load_crema_d,
@@ -635,6 +638,53 @@ def test_load_corpus_rejects_unknown_names(trees):
         load_corpus("iemocap", trees)
     with pytest.raises(TypeError, match="corpus name must be a string"):
         load_corpus(3, trees)
+
+
+def test_registry_is_the_one_list_of_corpora():
+    import sklearn_ser.datasets as datasets
+
+    entries = list_corpora()
+    assert tuple(e.name for e in entries) == CORPUS_NAMES
+    for entry in entries:
+        # The names the registry gives resolve to the public functions, whose docstrings
+        # carry the entry's citation.
+        assert entry.loader is getattr(datasets, entry.loader_name)
+        assert entry.fetcher is getattr(datasets, entry.fetcher_name)
+        assert entry.citation.split(" (")[0] in " ".join(entry.loader.__doc__.split())
+        assert entry.clips == sum(entry.emotion_counts.values())
+        assert set(entry.emotions) <= set(EMOTIONS)
+        assert get_corpus(entry.name.upper().replace("_", "-")) is entry
+
+
+@pytest.mark.parametrize("name", ["ravdess_song", "crema_d", "tess", "savee", "emodb"])
+def test_registry_entry_loads_like_its_loader(trees, name):
+    folder = {"savee": "savee_flat"}.get(name, name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorpusFileWarning)
+        via_entry = get_corpus(name).load(trees / folder)
+        options = {"subset": "song"} if name == "ravdess_song" else {}
+        direct = get_corpus(name).loader(trees / folder, **options)
+    pd.testing.assert_frame_equal(via_entry.frame, direct.frame)
+    assert get_corpus(name).title in via_entry.DESCR and "Citation: " in via_entry.DESCR
+
+
+def test_registry_module_imports_no_corpus_module():
+    # The registry names loaders; importing it must not import them (no cycle, cheap to list).
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib.util, sys\n"
+        "spec = importlib.util.spec_from_file_location('registry', sys.argv[1])\n"
+        "module = sys.modules['registry'] = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('sklearn_ser', 'pandas'))))\n"
+    )
+    registry = Path(load_corpus.__code__.co_filename).with_name("_registry.py")
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(registry)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
 
 
 def test_load_corpora_combines_with_unique_speakers(trees):

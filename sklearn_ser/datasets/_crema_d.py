@@ -193,7 +193,6 @@ def load_crema_d(
             ``text``, ``intensity`` (low/medium/high/unspecified), ``age``, ``race``,
             ``ethnicity``.
         {{bunch_fields}}
-        The ``skipped`` table includes the excluded broken clips.
 
     Raises
     ------
@@ -211,7 +210,8 @@ def load_crema_d(
     Notes
     -----
     A complete copy holds 7,442 clips from 91 actors (angry, disgust, fear, happy, sad 1,271
-    each, neutral 1,087); 7,438 remain after the default exclusions. The misnamed
+    each, neutral 1,087); 7,438 remain after the default exclusions, which ``skipped`` lists
+    with the reason. The misnamed
     ``1040_ITH_SAD_X.wav`` of older copies is read as ``1040_ITH_SAD_XX``.
 
     {{references}}

@@ -4,8 +4,7 @@ Every corpus name that the package, the CLI and the docs know comes from :data:`
 its loader and fetcher, the archive(s) it is downloaded from, what a complete copy holds,
 its licence and its citation. Loaders and fetchers are named here, not imported, so that this
 module imports no corpus module (the way scikit-learn's ``datasets/_base.py`` imports no data
-set): corpus modules import the registry, never the reverse, and listing the corpora (e.g. for
-``sklearn-ser --help``) costs no pandas import.
+set): corpus modules import the registry, never the reverse.
 
 Adding a corpus: write ``_<name>.py`` with ``load_<name>`` (and ``fetch_<name>``), and add its
 entry below.
