@@ -24,7 +24,7 @@ import os
 import sys
 import warnings
 
-from .errors import CommandError, user_errors
+from .errors import CommandError, one_line, user_errors
 from .parser import EXIT_USAGE, PROG, build_parser
 
 __all__ = ["CommandError", "main"]
@@ -32,13 +32,8 @@ __all__ = ["CommandError", "main"]
 _EXIT_FAILURE = 1
 
 
-def _one_line(exc) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
-
-
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
+    print(f"{PROG}: warning: {one_line(message)}", file=sys.stderr)
 
 
 def _command(name):
@@ -93,7 +88,7 @@ def main(argv=None) -> int:
         except user_errors() as exc:
             if debug:
                 raise
-            print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+            print(f"{PROG} {args.command}: error: {one_line(exc)}", file=sys.stderr)
             return _EXIT_FAILURE
         except KeyboardInterrupt:
             print(f"{PROG}: interrupted", file=sys.stderr)

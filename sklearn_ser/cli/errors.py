@@ -9,7 +9,7 @@ sklearn-ser, and hiding its traceback behind a one-liner would hide the bug.
 
 from __future__ import annotations
 
-__all__ = ["CommandError", "user_errors"]
+__all__ = ["CommandError", "one_line", "user_errors"]
 
 
 class CommandError(Exception):
@@ -23,3 +23,8 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
     # OSError: missing, unreadable or unwritable files and failed downloads (DownloadError)
     return (CommandError, AudioInputError, ModelFileError, OSError)
+
+
+def one_line(exc) -> str:
+    """The message of ``exc`` on one line (or its type's name when it has none)."""
+    return " ".join(str(exc).split()) or type(exc).__name__

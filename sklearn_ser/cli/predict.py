@@ -8,7 +8,7 @@ from pathlib import Path
 from ..audio import AudioInputError
 from ..datasets import AUDIO_EXTENSIONS
 from ..progress import Progress
-from .errors import CommandError
+from .errors import CommandError, one_line
 from .model_file import load_model, set_runtime
 from .options import check_output_file
 from .output import (
@@ -60,10 +60,6 @@ def _check_window(model, window):
             "feature transformer would crop every window to the clip duration.")
 
 
-def _one_line(exc) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
 def _analyse(model, files, args):
     from ..windows import analyse_recording
 
@@ -76,7 +72,7 @@ def _analyse(model, files, args):
                                                  hop=args.hop))
             # a corrupt, truncated or unreadable file: reported, the others go on
             except (AudioInputError, OSError) as exc:
-                results.append(Failure(os.fspath(path), _one_line(exc)))
+                results.append(Failure(os.fspath(path), one_line(exc)))
             progress.update(1)
     return results
 
