@@ -24,6 +24,7 @@ from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier, VotingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
@@ -273,6 +274,11 @@ def test_foreign_estimators_are_refused_at_save(tmp_path):
 
     with pytest.raises(TypeError, match=r"step 'mine' .*test_persistence.*Mine"):
         save(make_pipeline(StandardScaler(), Mine()), tmp_path / "x.skser")
+    # a scikit-learn estimator holding the library's own goes to skops, which would need them
+    search = GridSearchCV(make_pipeline(_stats(), LogisticRegression()),
+                          {"logisticregression__C": [1.0]})
+    with pytest.raises(TypeError, match=r"sklearn_ser\.transformer\.AudioFeatureTransformer"):
+        save(search, tmp_path / "search.skser")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         save(StandardScaler(), tmp_path / "no" / "x.skser")
 
@@ -338,6 +344,19 @@ def test_a_malicious_joblib_file_never_runs(tmp_path, compress):
     # the payload is real: trusting the file runs it, which is why that is opt-in
     load_model_file(evil, trust_pickle=True)
     assert marker.exists()
+
+
+@pytest.mark.slow
+def test_a_joblib_file_of_a_keras_model_is_recognised(tmp_path, classifier, features):
+    # the pickle embeds the network's .keras zip bytes, so the file also ends like a zip
+    path = tmp_path / "clf.joblib"
+    joblib.dump(classifier, path)
+    assert zipfile.is_zipfile(path)
+    with pytest.raises(PickleModelFileError, match="--trust-pickle"):
+        load_model_file(path)
+    X = features[0]
+    np.testing.assert_array_equal(load_model_file(path, trust_pickle=True).predict_proba(X),
+                                  classifier.predict_proba(X))
 
 
 def test_a_zip_holding_a_pickle_is_refused(tmp_path, small_model):

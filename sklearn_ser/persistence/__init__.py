@@ -30,17 +30,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import _archive, _nodes
 from ._archive import (
-    FORMAT_VERSION,
     PICKLE_RISK,
-    SUFFIX,
     ArchiveReader,
     ArchiveWriter,
     ModelFileError,
     PickleModelFileError,
     pickle_kind,
+    starts_as_zip,
 )
-from ._nodes import NATIVE_CLASSES, TRUSTED_TYPES, Decoder, Encoder
+from ._nodes import Decoder, Encoder
+
+# bound here with their doc comments, which the API reference shows
+#: Version of the layout :func:`save` writes; :func:`load` refuses files with a higher one.
+FORMAT_VERSION = _archive.FORMAT_VERSION
+#: Suggested file extension; any name works, since the format is recognised by its content.
+SUFFIX = _archive.SUFFIX
+#: Estimators stored natively, public name -> (module, class); any other scikit-learn
+#: estimator is stored with skops.io. A class name read from a file is looked up here only.
+NATIVE_CLASSES = _nodes.NATIVE_CLASSES
+#: Types that skops.io may rebuild beyond its defaults (builtins, NumPy, SciPy, scikit-learn
+#: estimators): scikit-learn's own helpers kept by fitted trees, neighbour searches,
+#: calibration, MLPs and univariate feature selection. A skops member naming any other type
+#: is refused with an error naming it.
+TRUSTED_TYPES = _nodes.TRUSTED_TYPES
 
 __all__ = [
     "FORMAT_VERSION",
@@ -187,14 +201,8 @@ def load_model_file(path, *, trust_pickle=False):
                 "sklearn_ser.save load without unpickling."
             ) from None
     except ModelFileError:
-        if not trust_pickle or _is_zip(path):
+        if not trust_pickle or starts_as_zip(path):
             raise
     import joblib
 
     return joblib.load(path)
-
-
-def _is_zip(path) -> bool:
-    import zipfile
-
-    return zipfile.is_zipfile(path)

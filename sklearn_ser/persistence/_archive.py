@@ -81,6 +81,16 @@ def pickle_kind(path) -> str | None:
     return None
 
 
+def starts_as_zip(path) -> bool:
+    """Whether ``path`` begins with a zip entry (zipfile.is_zipfile alone is not enough).
+
+    ``is_zipfile`` looks for a zip directory at the end of the file, which a joblib file of a
+    Keras model also has: scikeras pickles the network as ``.keras`` zip bytes.
+    """
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04" and zipfile.is_zipfile(path)
+
+
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -132,7 +142,7 @@ class ArchiveReader:
         self.manifest = None
         if not self.path.is_file():
             raise FileNotFoundError(f"Model file '{self.path}' does not exist.")
-        if not zipfile.is_zipfile(self.path):
+        if not starts_as_zip(self.path):
             kind = pickle_kind(self.path)
             if kind is not None:
                 raise PickleModelFileError(
