@@ -407,6 +407,25 @@ def test_a_tampered_member_is_refused(tmp_path, small_model):
         load(tampered)
 
 
+@pytest.mark.parametrize("tree, reason", [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"$": "estimator", "class": "os.system", "id": 0, "params": {}, "attrs": {}}',
+     "class 'os.system'"),
+    ('{"$": "estimator", "class": "sklearn_ser.AudioFeatureTransformer", "id": 0, '
+     '"params": {"sr": 16000}, "attrs": {"__class__": 1}}', "invalid attribute name"),
+    ('{"$": "estimator", "class": "sklearn_ser.AudioFeatureTransformer", "id": 0, '
+     '"params": {"shell": "rm"}, "attrs": {}}', r"parameter\(s\) \['shell'\]"),
+    ('{"$": "scalar", "dtype": "|O", "value": 1}', "unsupported dtype"),
+    ('{"$": "pickle", "data": "gASV"}', "unknown type 'pickle'"),
+    ('{"$": "estimator", "class": "sklearn.pipeline.Pipeline"}', "invalid estimator.json"),
+])
+def test_a_forged_estimator_tree_builds_nothing_unexpected(tmp_path, small_model, tree, reason):
+    forged = _resign(small_model, tmp_path / "tree.skser",
+                     lambda n, d: tree.encode() if n == "estimator.json" else d)
+    with pytest.raises(ModelFileError, match=reason):
+        load(forged)
+
+
 def test_a_forged_array_header_allocates_nothing(tmp_path, small_model):
     def forge(name, data):
         if not name.endswith(".npy"):

@@ -20,10 +20,15 @@ Examples
 >>> pipe = make_pipeline(AudioFeatureTransformer(duration=0.5, output="stats"),
 ...                      StandardScaler(), SVC()).fit(waves, y)
 >>> import tempfile, pathlib
->>> path = pathlib.Path(tempfile.mkdtemp()) / "model.skser"
->>> _ = save(pipe, path)
->>> (load(path).predict(waves) == pipe.predict(waves)).all()
-np.True_
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = save(pipe, pathlib.Path(folder) / "model.skser")
+...     loaded = load(path)
+>>> loaded
+Pipeline(steps=[('audiofeaturetransformer',
+                 AudioFeatureTransformer(duration=0.5, output='stats')),
+                ('standardscaler', StandardScaler()), ('svc', SVC())])
+>>> bool((loaded.predict(waves) == pipe.predict(waves)).all())
+True
 """
 
 from __future__ import annotations
@@ -143,6 +148,8 @@ def load(path):
             return decoder.decode(reader.tree())
         except ModelFileError:
             raise
+        except RecursionError:
+            decoder.fail("has an estimator.json nested too deeply to be one we wrote.")
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             decoder.fail(f"has an invalid estimator.json ({type(err).__name__}: {err}).")
 

@@ -242,6 +242,8 @@ class ArchiveReader:
     def tree(self) -> dict:
         try:
             return json.loads(self.read("estimator.json", _MAX_JSON_BYTES))
+        except RecursionError:
+            self._fail("has an estimator.json nested too deeply to be one we wrote.")
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             self._fail(f"has an estimator.json that is not valid JSON ({err}).")
 
