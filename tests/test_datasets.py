@@ -670,21 +670,30 @@ def test_registry_entry_loads_like_its_loader(trees, name):
 
 def test_registry_module_imports_no_corpus_module():
     # The registry names loaders; importing it must not import them (no cycle, cheap to list).
+    # The packages are stubbed so that their __init__ (which imports every loader) stays out.
     import subprocess
     import sys
 
     code = (
-        "import importlib.util, sys\n"
-        "spec = importlib.util.spec_from_file_location('registry', sys.argv[1])\n"
-        "module = sys.modules['registry'] = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(module)\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('sklearn_ser', 'pandas'))))\n"
+        "import sys, types\n"
+        "for name, path in (('sklearn_ser', sys.argv[1]), ('sklearn_ser.datasets', sys.argv[2])):\n"
+        "    module = sys.modules[name] = types.ModuleType(name)\n"
+        "    module.__path__ = [path]\n"
+        "import sklearn_ser.datasets._registry as registry\n"
+        "assert registry.get_corpus('CREMA-D').loader_name == 'load_crema_d'\n"
+        "loaded = [m for m in sys.modules if m.startswith(('sklearn_ser.datasets.', 'pandas'))]\n"
+        "print(sorted(loaded))\n"
     )
-    registry = Path(load_corpus.__code__.co_filename).with_name("_registry.py")
+    package = Path(load_corpus.__code__.co_filename).parent
     out = subprocess.run(
-        [sys.executable, "-c", code, str(registry)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(package.parent), str(package)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.strip() == str(
+        ["sklearn_ser.datasets._entry", "sklearn_ser.datasets._registry"]
+    )
 
 
 def test_load_corpora_combines_with_unique_speakers(trees):
