@@ -40,6 +40,13 @@ FEATURE_LEVELS = {
 #: +1.0 would wrap around to -32768. Normalised peaks stop one step below.
 _INT16_PEAK = np.float32(32767 / 32768)
 
+#: Lossy codecs (Opus, MP3) overshoot full scale by a few percent on loud clips (a CREMA-D clip
+#: of the project's Opus copy peaks at 1.025): such samples are saturated, as a conversion to
+#: 16-bit PCM does.
+#: A waveform peaking above this is on another scale (int16 values as floats, a gain error)
+#: and is refused rather than distorted.
+_MAX_OVERSHOOT = 2.0
+
 #: A clip at a rate other than the probe's may give a frame or two more or fewer for the same
 #: duration (the 10 ms hop rounds to whole samples: 220 at 22.05 kHz); beyond that the clip
 #: is refused rather than stretched.
@@ -111,13 +118,14 @@ def _to_16bit_range(y: np.ndarray, label: str, normalize: bool) -> np.ndarray:
     if normalize:
         return peak_normalize(y) * _INT16_PEAK
     peak = float(np.max(np.abs(y)))
-    if peak > 1.0:
+    if peak > _MAX_OVERSHOOT:
         raise AudioInputError(
-            f"{label} has samples beyond [-1, 1] (peak {peak:.4g}); openSMILE reads 16-bit "
-            "audio, where they would wrap around. Scale the waveform or set normalize=True."
+            f"{label} peaks at {peak:.4g}, far beyond full scale (1.0); openSMILE reads 16-bit "
+            "audio. Scale the waveform to [-1, 1] or set normalize=True."
         )
-    # a sample of exactly +1.0 (not in decoded PCM files) is one step out of int16's range
-    return np.minimum(y, _INT16_PEAK)
+    # saturate like a 16-bit conversion (+1.0 itself is one step beyond int16's range):
+    # the wrapper's bare cast would wrap an overshoot around to the opposite sign
+    return np.clip(y, -1.0, _INT16_PEAK)
 
 
 def _condition(y: np.ndarray, sr: int, label: str, config: _SmileConfig) -> np.ndarray:
@@ -220,7 +228,8 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
         (:func:`sklearn_ser.audio.trim_silence`); None keeps the clip as it is.
     normalize : bool, default=False
         Peak-normalise each clip (just below full scale: openSMILE reads 16-bit audio).
-        Without it, waveforms must lie within [-1, 1], as decoded files do.
+        Without it, samples beyond full scale (the overshoot of lossy codecs) are saturated
+        as in a 16-bit conversion, and a waveform peaking above 2.0 is refused.
     pad_mode : {"constant", "wrap"}, default="constant"
         How a clip shorter than ``duration`` is filled: silence, or repeating it.
     augment : None or sequence, default=None

@@ -101,20 +101,21 @@ def test_trimming_and_normalisation_are_options(wav_22k):
     assert normalised[level] > 1.5 * default[level]
 
 
-def test_waveform_beyond_full_scale_is_refused_unless_normalised(tone):
-    loud = 3.0 * tone(150, 0.5)
-    with pytest.raises(AudioInputError, match=r"X\[1\] has samples beyond \[-1, 1\].*normalize"):
+def test_waveform_far_beyond_full_scale_is_refused_unless_normalised(tone):
+    loud = 5.0 * tone(150, 0.5)  # peak 2.5
+    with pytest.raises(AudioInputError, match=r"X\[1\] peaks at 2\.5, far beyond.*normalize"):
         OpenSmileTransformer(input_sr=SR).fit_transform([tone(150, 0.5), loud])
     X = OpenSmileTransformer(input_sr=SR, normalize=True).fit_transform([loud])
     assert np.isfinite(X).all()
 
 
-def test_full_scale_sample_does_not_wrap_around():
-    y = np.sin(2 * np.pi * 250 * np.arange(SR) / SR).astype(np.float32)  # peaks of exactly 1.0
-    assert y.max() == 1.0
+def test_overshoot_is_saturated_not_wrapped_around():
+    # decoded Opus/MP3 overshoots full scale; the wrapper casts y * 32768 to int16, where
+    # +1.0 and beyond wrap around to the opposite sign: samples are saturated instead
+    y = 1.02 * np.sin(2 * np.pi * 250 * np.arange(SR) / SR).astype(np.float32)
     X = OpenSmileTransformer(input_sr=SR).fit_transform([y])[0]
-    # the wrapper casts y * 32768 to int16, where +1.0 wraps around to -32768: it stops below
-    np.testing.assert_array_equal(X, reference(np.minimum(y, 32767 / 32768), sr=SR).to_numpy()[0])
+    saturated = np.clip(y, -1.0, 32767 / 32768)
+    np.testing.assert_array_equal(X, reference(saturated, sr=SR).to_numpy()[0])
     assert not np.allclose(X, reference(y, sr=SR).to_numpy()[0], rtol=1e-3)
 
 
