@@ -281,6 +281,7 @@ def test_file_and_speaker_numbers_widen_for_many_speakers(tmp_path):
         ({"emotions": ["Angry"]}, ValueError, "valid names are \\['neutral', 'calm'"),
         ({"emotions": "angry"}, TypeError, "emotions must be a list of emotion names"),
         ({"emotions": []}, ValueError, "emotions must name at least one emotion"),
+        ({"emotions": {"sad", "angry"}}, TypeError, "emotions must be an ordered list"),
         ({"emotions": ["sad", "sad"]}, ValueError, r"must not repeat a name, got \['sad'\]"),
         ({"sr": 4000}, ValueError, "sr must be at least 8000 Hz"),
         ({"sr": 16000.0}, TypeError, "sr must be an int"),

@@ -70,13 +70,21 @@ def readable_extensions() -> frozenset[str]:
     return frozenset(ext for ext, fmt in _SOUNDFILE_FORMATS.items() if fmt in available)
 
 
-def check_emotions(emotions, *, option: str = "emotions", unique: bool = False) -> tuple[str, ...]:
+def check_emotions(
+    emotions, *, option: str = "emotions", unique: bool = False, ordered: bool = False
+) -> tuple[str, ...]:
     """Validate a list of harmonised emotion names; return it as a tuple of plain ``str``.
 
     The one validator behind ``emotions=`` of the loaders and of the synthetic corpus: not a
     bare string, not empty, every name in :data:`EMOTIONS` (and, with ``unique``, none
-    repeated). The errors name ``option`` and list the valid names.
+    repeated; with ``ordered``, not a set, whose order would change from run to run). The
+    errors name ``option`` and list the valid names.
     """
+    if ordered and isinstance(emotions, (set, frozenset, dict)):
+        raise TypeError(
+            f"{option} must be an ordered list or tuple of emotion names, got a "
+            f"{type(emotions).__name__}: its order, and so the output, would vary between runs."
+        )
     if isinstance(emotions, str):
         raise TypeError(
             f"{option} must be a list of emotion names such as {list(COMMON_EMOTIONS)}, "

@@ -245,7 +245,7 @@ def _check_params(n_speakers, n_clips_per_emotion, emotions, sr, duration, stren
     if not np.isfinite(strength) or strength < 0:
         raise ValueError(f"emotion_strength must be a finite number >= 0, got {strength!r}.")
 
-    emotions = check_emotions(emotions, unique=True)
+    emotions = check_emotions(emotions, unique=True, ordered=True)
 
     if out_dir is not None and not isinstance(out_dir, (str, os.PathLike)):
         raise TypeError(f"out_dir must be a path (str or os.PathLike) or None, got {out_dir!r}.")
