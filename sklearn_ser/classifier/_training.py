@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from contextlib import contextmanager
 
 import keras
@@ -20,7 +21,16 @@ try:  # TensorFlow's global seed has no public getter; scikeras reads it the sam
 except ImportError:  # pragma: no cover - without it the TensorFlow seed stays set after fit
     _tf_global_seed = None
 
-__all__ = ["ViewBatches", "cosine_schedule", "feature_stats", "seeded"]
+__all__ = [
+    "ViewBatches",
+    "assemble_model",
+    "compile_arguments",
+    "cosine_schedule",
+    "feature_stats",
+    "schedule_callbacks",
+    "seeded",
+    "single_frame_quiet",
+]
 
 
 @contextmanager
@@ -175,3 +185,91 @@ class ViewBatches(keras.utils.PyDataset):
     def on_epoch_end(self):
         self.epoch += 1
         self._draw()
+
+
+def compile_arguments(kwargs: dict, lr_schedule: str, n_steps: int) -> dict:
+    """``Model.compile`` arguments: accuracy always among the metrics, and the optimizer
+    given the cosine schedule over ``n_steps`` (a new instance: the user's is never changed).
+
+    ``kwargs`` are scikeras's resolved compile arguments (optimizer, loss, metrics and any
+    ``compile__`` parameter).
+    """
+    kwargs = dict(kwargs)
+    metrics = list(kwargs.get("metrics") or [])
+    if not any(m in ("accuracy", "acc") for m in metrics):
+        metrics.insert(0, "accuracy")
+    kwargs["metrics"] = metrics
+    optimizer = keras.optimizers.get(kwargs["optimizer"])
+    config = optimizer.get_config()
+    if lr_schedule != "constant" and not isinstance(config["learning_rate"], (int, float)):
+        # a serialised LearningRateSchedule (or a callable): the optimizer already adapts it
+        raise ValueError(
+            f"lr_schedule={lr_schedule!r} adapts the learning rate itself, but the optimizer "
+            f"already has a schedule ({config['learning_rate']!r:.80}). Pass "
+            "lr_schedule='constant' to use your schedule."
+        )
+    if lr_schedule == "cosine":
+        config["learning_rate"] = cosine_schedule(float(config["learning_rate"]), n_steps)
+        optimizer = type(optimizer).from_config(config)
+    kwargs["optimizer"] = optimizer
+    return kwargs
+
+
+def assemble_model(builder, hyper, input_shape, n_classes, *, clip_centering, mean,
+                   variance) -> keras.Model:
+    """Input -> [ClipCentering] -> Normalization(mean, variance) -> architecture (uncompiled)."""
+    from ..models import ClipCentering
+
+    name = getattr(builder, "__name__", builder)
+    body = builder(input_shape, n_classes, **hyper)
+    if not isinstance(body, keras.Model):
+        raise TypeError(f"The architecture builder {name!r} returned {type(body).__name__}, "
+                        "not a keras.Model.")
+    if tuple(body.output_shape) != (None, n_classes):
+        raise ValueError(
+            f"The architecture builder {name!r} returned a model with output shape "
+            f"{body.output_shape}; expected (None, {n_classes}): softmax probabilities over "
+            f"the {n_classes} classes."
+        )
+    inputs = keras.Input(shape=input_shape, name="features")
+    x = ClipCentering(name="clip_centering")(inputs) if clip_centering else inputs
+    x = keras.layers.Normalization(axis=-1, mean=mean, variance=variance,
+                                   name="standardize")(x)
+    return keras.Model(inputs, body(x), name=f"ser_{body.name}")
+
+
+DEFAULT_PATIENCE = 10
+_MIN_LEARNING_RATE = 1e-6
+
+
+def schedule_callbacks(monitor, *, early_stopping, lr_schedule, reduce_lr_factor,
+                       reduce_lr_patience, verbose):
+    """Early stopping (or None) and the callbacks that carry it and the plateau schedule."""
+    callbacks, stopper = [], None
+    if early_stopping:
+        patience = DEFAULT_PATIENCE if early_stopping is True else int(early_stopping)
+        stopper = keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=patience, restore_best_weights=True,
+            verbose=int(bool(verbose)),
+        )
+        callbacks.append(stopper)
+    if lr_schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, factor=reduce_lr_factor, patience=reduce_lr_patience,
+            min_lr=_MIN_LEARNING_RATE, verbose=int(bool(verbose)),
+        ))
+    return callbacks, stopper
+
+
+@contextmanager
+def single_frame_quiet(n_frames):
+    """Silence Keras's warning about a softmax over a one-frame axis.
+
+    2-D input is a sequence of one frame; self-attention over it is well defined (weight 1),
+    but keras.ops.softmax warns whenever the axis has size 1.
+    """
+    with warnings.catch_warnings():
+        if n_frames == 1:
+            warnings.filterwarnings("ignore", message="You are using a softmax over axis",
+                                    category=UserWarning)
+        yield

@@ -3,49 +3,36 @@
 from __future__ import annotations
 
 import math
-import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
-import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.metrics import accuracy_score
-from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._tags import ClassifierTags
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
 
-from .models import (
-    ARCHITECTURES,
-    HYPERPARAMETERS,
-    ClipCentering,
-    builder_hyperparameters,
-    get_builder,
+from ..models import ARCHITECTURES
+from ._inference import _Inference
+from ._input import (
+    clip_weights,
+    validate_fit_input,
+    validation_split,
 )
-from .training import ViewBatches, cosine_schedule, feature_stats, seeded
+from ._routing import architecture, routed_params
+from ._training import (
+    ViewBatches,
+    assemble_model,
+    compile_arguments,
+    feature_stats,
+    schedule_callbacks,
+    seeded,
+    single_frame_quiet,
+)
 
 __all__ = ["SERClassifier"]
 
-# Routing prefixes a SERClassifier understands (scikeras's ``<prefix>__<name>`` parameters).
-_ROUTING_PREFIXES = ("model", "optimizer", "loss", "metrics", "callbacks", "compile", "fit",
-                     "predict")
-# ``fit__<name>`` parameters passed on to keras.Model.fit; the others are set by fit itself.
-_ROUTED_FIT_ARGS = frozenset({"batch_size", "shuffle", "validation_batch_size"})
-_DEFAULT_PATIENCE = 10
-_MIN_LEARNING_RATE = 1e-6
-# Rows per call of the compiled predict function (``predict__batch_size`` overrides it).
-_PREDICT_CHUNK = 1024
 
 
 def _no_partial_fit(estimator):
@@ -63,21 +50,7 @@ def _no_initialize(estimator):
     )
 
 
-@contextmanager
-def _single_frame_quiet(n_frames):
-    """Silence Keras's warning about a softmax over a one-frame axis.
-
-    2-D input is a sequence of one frame; self-attention over it is well defined (weight 1),
-    but keras.ops.softmax warns whenever the axis has size 1.
-    """
-    with warnings.catch_warnings():
-        if n_frames == 1:
-            warnings.filterwarnings("ignore", message="You are using a softmax over axis",
-                                    category=UserWarning)
-        yield
-
-
-class SERClassifier(KerasClassifier):
+class SERClassifier(_Inference, KerasClassifier):
     """Speech emotion classifier: a Keras architecture trained the scikit-learn way.
 
     Takes frame-level feature sequences, such as the output of
@@ -126,8 +99,10 @@ class SERClassifier(KerasClassifier):
         ``optimizer__learning_rate`` (Adam's default is 1e-3), which is the peak rate of
         the ``"cosine"`` schedule.
     loss : str or keras loss, default="sparse_categorical_crossentropy"
-        Training loss. ``"categorical_crossentropy"`` one-hot encodes the targets, which
-        allows ``loss__label_smoothing=0.1``.
+        Training loss. A categorical cross-entropy one-hot encodes the targets, which label
+        smoothing needs: ``loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1)``
+        (scikeras routes ``loss__`` parameters to loss classes only, and a class or a name
+        of this loss is taken as the function, which has none).
     metrics : list or None, default=None
         Extra Keras metrics to record in ``history_``; accuracy is always recorded.
     early_stopping : bool or int, default=False
@@ -225,21 +200,12 @@ class SERClassifier(KerasClassifier):
     (centred) feature over the frames of all training rows (validation clips excluded), so a
     Pipeline needs no separate scaler and saves the statistics with the model.
 
-    **Defaults.** The training defaults (25 epochs of batches of 64 under a cosine schedule,
-    balanced class weights, per-clip centring, no validation split or early stopping) and
-    the ``cnn_gru`` architecture were chosen by speaker-independent cross-validation on
-    EmoDB and checked on the synthetic demo corpus; ``benchmarks/accuracy/`` has the
-    experiments and the figures.
+    **Defaults.** The training defaults and the ``cnn_gru`` architecture were chosen by
+    speaker-independent cross-validation; :doc:`/accuracy` has the experiments.
 
     **2-D input.** ``(n_samples, n_features)`` (for example clip-level statistics) is treated
     as sequences of one frame, which every architecture handles (pooling pads instead of
     shrinking below one frame).
-
-    **Small inputs.** Inference calls the compiled Keras predict function on chunks of rows
-    (``predict_on_batch``) rather than ``Model.predict``, whose per-call set-up (data
-    adapter, callbacks) costs tens of milliseconds; predicting one clip then takes about a
-    millisecond for ``cnn`` and ten for the recurrent models. Calling the model eagerly is
-    no alternative: an eager recurrent layer steps through time in Python.
 
     **Sample weights.** Clips with zero weight are removed before anything else, which is
     what zero weight means in scikit-learn.
@@ -356,56 +322,8 @@ class SERClassifier(KerasClassifier):
     # ------------------------------------------------------------------ parameters
 
     def _routed_params(self) -> dict:
-        """``{prefix: {name: value}}`` of the routed parameters; errors for unknown names."""
-        routed = {prefix: {} for prefix in _ROUTING_PREFIXES}
-        named = set(self._parameter_constraints)
-        for key, value in self.get_params(deep=False).items():
-            if key in named:
-                continue
-            prefix, sep, name = key.partition("__")
-            if not sep or prefix not in routed or not name:
-                raise ValueError(
-                    f"Unknown parameter {key!r} for {type(self).__name__}. Architecture "
-                    f"hyperparameters are routed with the 'model__' prefix (e.g. "
-                    f"model__{key}={value!r}); other routed prefixes are "
-                    f"{', '.join(p + '__' for p in _ROUTING_PREFIXES[1:])}."
-                )
-            routed[prefix][name] = value
-        bad_fit = set(routed["fit"]) - _ROUTED_FIT_ARGS
-        if bad_fit:
-            raise ValueError(
-                f"Routed parameter(s) {sorted('fit__' + k for k in bad_fit)} cannot be set: "
-                f"{type(self).__name__} controls them (use the parameters epochs, "
-                "validation_fraction, class_weight, callbacks). In particular a Keras "
-                "validation_split would split unrolled views, putting copies of one clip on "
-                f"both sides. Allowed: {sorted('fit__' + k for k in _ROUTED_FIT_ARGS)}."
-            )
-        bad_predict = set(routed["predict"]) - {"batch_size"}
-        if bad_predict:
-            raise ValueError(
-                f"Routed parameter(s) {sorted('predict__' + k for k in bad_predict)} are not "
-                "supported; only predict__batch_size is."
-            )
-        return routed
-
-    def _architecture(self, model_params: dict):
-        """The builder and the hyperparameters it receives, checked against its signature."""
-        builder = get_builder(self.arch)
-        accepted, takes_any = builder_hyperparameters(builder)
-        if takes_any:
-            return builder, dict(model_params)
-        hyper = {}
-        for name, value in model_params.items():
-            if name in accepted:
-                hyper[name] = value
-            elif not (isinstance(self.arch, str) and name in HYPERPARAMETERS):
-                arch = (self.arch if isinstance(self.arch, str)
-                        else getattr(builder, "__name__", repr(builder)))
-                raise ValueError(
-                    f"Architecture {arch!r} has no hyperparameter {name!r} "
-                    f"(model__{name}); it takes {sorted(accepted)}."
-                )
-        return builder, hyper
+        return routed_params(self.get_params(deep=False), set(self._parameter_constraints),
+                             type(self).__name__)
 
     def _seed(self):
         if self.random_state is None:
@@ -414,184 +332,18 @@ class SERClassifier(KerasClassifier):
             return int(self.random_state)
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
-    # ------------------------------------------------------------------ input validation
+    # The two scikeras private hooks this class still uses (tests/test_scikeras_hooks.py
+    # fails loudly if a new scikeras changes them): they resolve routed optimizer__, loss__,
+    # metrics__ and callbacks__ parameters exactly as scikeras documents.
 
-    @staticmethod
-    def _ndim(X) -> int:
-        ndim = getattr(X, "ndim", None)
-        if ndim is None:
-            try:
-                ndim = np.asarray(X).ndim
-            except ValueError:
-                raise ValueError(
-                    "X must be an array of equal-shape samples: (n_samples, n_frames, "
-                    "n_features) sequences, (n_samples, n_views, n_frames, n_features) "
-                    "training views, or (n_samples, n_features) rows."
-                ) from None
-        return ndim
+    def _scikeras_compile_kwargs(self) -> dict:
+        return self._get_compile_kwargs()
 
-    def _validate_fit_input(self, X, y):
-        """Validated float32 X as (n_clips, n_views, n_frames, n_features), and 1-D y."""
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        ndim = self._ndim(X)
-        if ndim > 4:
-            raise ValueError(
-                f"X has {ndim} dimensions; expected (n_samples, n_features), (n_samples, "
-                "n_frames, n_features) or, for training views, (n_samples, n_views, "
-                "n_frames, n_features)."
-            )
-        X, y = validate_data(self, X, y, reset=True, allow_nd=True, dtype=np.float32)
-        if X.ndim == 2:
-            X = X[:, np.newaxis, np.newaxis, :]
-        else:
-            if X.ndim == 3:
-                X = X[:, np.newaxis]
-            if 0 in X.shape:
-                raise ValueError(f"X has an empty axis: shape {X.shape}.")
-            # validate_data counted axis 1 (frames or views); the features are the last axis
-            self.n_features_in_ = X.shape[-1]
-        check_classification_targets(y)
-        return X, y
-
-    def _validate_predict_input(self, X):
-        """Validated float32 ``(n_samples, *input_shape_)``; clear errors for the rest."""
-        check_is_fitted(self)
-        ndim = self._ndim(X)
-        if ndim == 4:
-            raise ValueError(
-                f"X has 4 dimensions {np.shape(X)}: (n_samples, n_views, n_frames, "
-                "n_features) views are for training only. Predict on clean clips, "
-                "(n_samples, n_frames, n_features), as AudioFeatureTransformer.transform "
-                "returns."
-            )
-        if ndim <= 2:
-            X = validate_data(self, X, reset=False, dtype=np.float32)
-            shape = X.shape
-            X = X[:, np.newaxis, :]
-        elif ndim == 3:
-            X = check_array(X, allow_nd=True, dtype=np.float32)
-            shape = X.shape
-        else:
-            raise ValueError(f"X has {ndim} dimensions; expected 3-D (n_samples, n_frames, "
-                             "n_features).")
-        if X.shape[1:] != self.input_shape_:
-            n_frames, n_features = self.input_shape_
-            raise ValueError(
-                f"X has samples of {X.shape[1]} frames x {X.shape[2]} features (X.shape = "
-                f"{shape}), but {type(self).__name__} was fitted on {n_frames} frames x "
-                f"{n_features} features. Extract the features with the same settings as for "
-                "training (same duration, hop_length and feature list)."
-            )
-        return X
-
-    def _clip_weights(self, sample_weight, X, y):
-        """Per-clip weights (sample_weight x class weights), or None when all are one."""
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                                 ensure_non_negative=True)
-            if not np.any(sample_weight > 0):
-                raise ValueError("sample_weight is zero for every sample: nothing to train on.")
-        if self.class_weight is not None:
-            class_w = compute_sample_weight(self.class_weight, y)
-            sample_weight = class_w if sample_weight is None else sample_weight * class_w
-        return sample_weight
-
-    def _validation_split(self, y, seed):
-        """Indices of training and validation clips (stratified, before views are unrolled)."""
-        n = y.shape[0]
-        if not self.validation_fraction:
-            return np.arange(n), None
-        labels, counts = np.unique(y, return_counts=True)
-        if counts.min() < 2:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} splits a validation set off "
-                "by clip, stratified by label, which needs at least 2 clips of every class; "
-                f"class {labels.tolist()[counts.argmin()]!r} has {counts.min()}. Pass "
-                "validation_fraction=None to train without a validation set."
-            )
-        n_val = max(math.ceil(self.validation_fraction * n), labels.size)
-        if n - n_val < labels.size:
-            raise ValueError(
-                f"{n} clips of {labels.size} classes are too few for validation_fraction="
-                f"{self.validation_fraction}: both the training and the validation set need "
-                "a clip of every class. Pass validation_fraction=None or more clips."
-            )
-        splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_val, random_state=seed)
-        train, val = next(splitter.split(np.zeros(n), y))
-        return np.sort(train), np.sort(val)
-
-    # ------------------------------------------------------------------ model and training
-
-    def _compile_arguments(self, n_steps) -> dict:
-        kwargs = self._get_compile_kwargs()
-        metrics = list(kwargs.get("metrics") or [])
-        if not any(m in ("accuracy", "acc") for m in metrics):
-            metrics.insert(0, "accuracy")
-        kwargs["metrics"] = metrics
-        optimizer = keras.optimizers.get(kwargs["optimizer"])
-        if self.lr_schedule != "constant":
-            rate = optimizer._learning_rate  # the constructor argument: a variable or a schedule
-            if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule) or callable(rate):
-                raise ValueError(
-                    f"lr_schedule={self.lr_schedule!r} adapts the learning rate itself, but the "
-                    f"optimizer already has a schedule ({type(rate).__name__}). Pass "
-                    "lr_schedule='constant' to use your schedule."
-                )
-        if self.lr_schedule == "cosine":
-            # a new optimizer: never change the user's instance, and the rate is fixed at build
-            config = optimizer.get_config()
-            config["learning_rate"] = cosine_schedule(float(optimizer.learning_rate), n_steps)
-            optimizer = type(optimizer).from_config(config)
-        kwargs["optimizer"] = optimizer
-        return kwargs
-
-    def _assemble_model(self, builder, hyper, mean, variance, n_steps) -> keras.Model:
-        """Input -> [ClipCentering] -> Normalization(mean, variance) -> architecture, compiled."""
-        body = builder(self.input_shape_, self.n_classes_, **hyper)
-        if not isinstance(body, keras.Model):
-            raise TypeError(
-                f"The architecture builder {getattr(builder, '__name__', builder)!r} returned "
-                f"{type(body).__name__}, not a keras.Model."
-            )
-        if tuple(body.output_shape) != (None, self.n_classes_):
-            raise ValueError(
-                f"The architecture builder {getattr(builder, '__name__', builder)!r} returned "
-                f"a model with output shape {body.output_shape}; expected (None, "
-                f"{self.n_classes_}): softmax probabilities over the {self.n_classes_} "
-                "classes."
-            )
-        inputs = keras.Input(shape=self.input_shape_, name="features")
-        x = ClipCentering(name="clip_centering")(inputs) if self.clip_centering_ else inputs
-        x = keras.layers.Normalization(axis=-1, mean=mean, variance=variance,
-                                       name="standardize")(x)
-        model = keras.Model(inputs, body(x), name=f"ser_{body.name}")
-        model.compile(**self._compile_arguments(n_steps))
-        return model
-
-    def _training_callbacks(self, monitor):
-        """The user's callbacks plus early stopping and the learning-rate schedule."""
-        self._initialize_callbacks()  # scikeras: instantiates classes, applies callbacks__
+    def _scikeras_fit_callbacks(self) -> list:
+        self._initialize_callbacks()
         callbacks = list(self._fit_callbacks)
         del self._fit_callbacks, self._predict_callbacks
-        stopper = None
-        if self.early_stopping:
-            patience = (_DEFAULT_PATIENCE if self.early_stopping is True
-                        else int(self.early_stopping))
-            stopper = keras.callbacks.EarlyStopping(
-                monitor=monitor, patience=patience, restore_best_weights=True,
-                verbose=int(bool(self.verbose)),
-            )
-            callbacks.append(stopper)
-        if self.lr_schedule == "plateau":
-            callbacks.append(keras.callbacks.ReduceLROnPlateau(
-                monitor=monitor, factor=self.reduce_lr_factor,
-                patience=self.reduce_lr_patience, min_lr=_MIN_LEARNING_RATE,
-                verbose=int(bool(self.verbose)),
-            ))
-        return callbacks, stopper
+        return callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -614,10 +366,10 @@ class SERClassifier(KerasClassifier):
             The fitted classifier.
         """
         routed = self._routed_params()
-        builder, hyper = self._architecture(routed["model"])
-        X, y = self._validate_fit_input(X, y)
+        builder, hyper = architecture(self.arch, routed["model"])
+        X, y = validate_fit_input(self, X, y)
         classes = np.unique(y)
-        weights = self._clip_weights(sample_weight, X, y)
+        weights = clip_weights(sample_weight, X, y, self.class_weight)
         if weights is not None and np.any(weights == 0):
             keep = weights > 0
             X, y, weights = X[keep], y[keep], weights[keep]
@@ -628,7 +380,7 @@ class SERClassifier(KerasClassifier):
                 f"y has 1 class with non-zero weight: {present.tolist()[0]!r}."
             )
         seed = self._seed()
-        train, val = self._validation_split(y, seed)
+        train, val = validation_split(y, self.validation_fraction, seed)
         n_views = X.shape[1]
 
         self.classes_ = classes
@@ -658,9 +410,17 @@ class SERClassifier(KerasClassifier):
         monitor = "loss" if val is None else "val_loss"
         n_steps = self.epochs * len(batches)
 
-        with seeded(seed), _single_frame_quiet(self.input_shape_[0]):
-            self.model_ = self._assemble_model(builder, hyper, mean, variance, n_steps)
-            callbacks, stopper = self._training_callbacks(monitor)
+        with seeded(seed), single_frame_quiet(self.input_shape_[0]):
+            self.model_ = assemble_model(builder, hyper, self.input_shape_, self.n_classes_,
+                                         clip_centering=self.clip_centering_, mean=mean,
+                                         variance=variance)
+            self.model_.compile(**compile_arguments(self._scikeras_compile_kwargs(),
+                                                    self.lr_schedule, n_steps))
+            callbacks, stopper = schedule_callbacks(
+                monitor, early_stopping=self.early_stopping, lr_schedule=self.lr_schedule,
+                reduce_lr_factor=self.reduce_lr_factor,
+                reduce_lr_patience=self.reduce_lr_patience, verbose=self.verbose)
+            callbacks = self._scikeras_fit_callbacks() + callbacks
             history = self.model_.fit(
                 batches, validation_data=validation_data, epochs=self.epochs,
                 callbacks=callbacks, verbose=self.verbose, shuffle=False, **fit_args,
@@ -674,94 +434,3 @@ class SERClassifier(KerasClassifier):
             for key in ("loss", "accuracy", "val_loss", "val_accuracy")
         }
         return self
-
-    def summary_metrics(self) -> dict:
-        """The figures the seed recipe printed after training, from :attr:`final_metrics_`.
-
-        Returns
-        -------
-        metrics : dict
-            ``"Final Accuracy"``, ``"Final Validation Accuracy"``, ``"Final Loss"`` and
-            ``"Final Validation Loss"`` at ``best_epoch_`` (NaN without a validation set).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_ser import SERClassifier
-        >>> X = np.random.default_rng(0).normal(size=(20, 10, 4))
-        >>> y = np.tile(["a", "b"], 10)
-        >>> clf = SERClassifier(arch="cnn", epochs=1, validation_fraction=None,
-        ...                     model__filters=4).fit(X, y)
-        >>> list(clf.summary_metrics())
-        ['Final Accuracy', 'Final Validation Accuracy', 'Final Loss', 'Final Validation Loss']
-        """
-        check_is_fitted(self)
-        m = self.final_metrics_
-        return {
-            "Final Accuracy": m["accuracy"],
-            "Final Validation Accuracy": m["val_accuracy"],
-            "Final Loss": m["loss"],
-            "Final Validation Loss": m["val_loss"],
-        }
-
-    # ------------------------------------------------------------------ inference
-
-    def _forward(self, X) -> np.ndarray:
-        chunk = self._routed_params()["predict"].get("batch_size", _PREDICT_CHUNK)
-        with _single_frame_quiet(self.input_shape_[0]):
-            parts = [np.asarray(self.model_.predict_on_batch(X[start:start + chunk]))
-                     for start in range(0, X.shape[0], chunk)]
-        return np.concatenate(parts)
-
-    def predict_proba(self, X):
-        """Class probabilities of each clip.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_frames, n_features) or (n_samples, n_features)
-            Clean feature sequences (no views axis), shaped as in ``fit``.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities; column ``k`` belongs to ``classes_[k]``.
-        """
-        X = self._validate_predict_input(X)
-        proba = self._forward(X).astype(np.float64)
-        # renormalise in float64: float32 softmax rows can miss 1 by a few ulp
-        return proba / proba.sum(axis=1, keepdims=True)
-
-    def predict(self, X):
-        """Most probable class of each clip.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_frames, n_features) or (n_samples, n_features)
-            Clean feature sequences (no views axis), shaped as in ``fit``.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy on ``(X, y)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_frames, n_features) or (n_samples, n_features)
-            Clean feature sequences.
-        y : array-like of shape (n_samples,)
-            True labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-            Mean accuracy of ``predict(X)``.
-        """
-        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
