@@ -18,8 +18,8 @@ from sklearn_ser.audio import AudioInputError, resample, trim_silence
 
 opensmile = pytest.importorskip("opensmile")
 
+import sklearn_ser._smile_worker as smile_worker  # noqa: E402
 from sklearn_ser import OpenSmileTransformer  # noqa: E402
-from sklearn_ser import smile as smile_module  # noqa: E402
 
 SR = 16000
 
@@ -204,7 +204,7 @@ def test_memory_cache_is_keyed_on_file_content(tmp_path, tone):
 
 def test_missing_opensmile_gives_the_extra_to_install(monkeypatch, tone):
     monkeypatch.setitem(sys.modules, "opensmile", None)
-    monkeypatch.setattr(smile_module, "_SMILES", {})
+    monkeypatch.setattr(smile_worker, "_SMILES", {})
     with pytest.raises(ImportError, match=r"pip install sklearn-ser\[opensmile\]"):
         OpenSmileTransformer(input_sr=SR).fit([tone(150, 0.5)])
 
