@@ -12,7 +12,41 @@ import soundfile as sf
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SR = 16000
-EMODB_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "emodb"
+SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+EMODB_DIR = SHARED_DATA / "emodb"
+# .ci/run sets it: in CI the real corpora are there, so a test marked ``data`` that skips
+# for want of them is a failure, not a silent pass
+REQUIRE_DATA = os.environ.get("SKLEARN_SER_REQUIRE_DATA") == "1"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if REQUIRE_DATA and report.skipped and item.get_closest_marker("data") is not None:
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} needs ../shared/data and skipped ({reason}), but "
+                           "SKLEARN_SER_REQUIRE_DATA=1 says the data must be there.")
+    return report
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if {"emodb_paths", "shared_data"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.data)
+
+
+@pytest.fixture
+def shared_data():
+    """A function giving the path of a folder of ../shared/data, skipping when it is absent."""
+
+    def find(*parts):
+        path = SHARED_DATA.joinpath(*parts)
+        if not path.is_dir():
+            pytest.skip(f"shared data folder not found at {path}")
+        return path
+
+    return find
 
 
 @pytest.fixture
