@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._tags import ClassifierTags
 from sklearn.utils.metaestimators import available_if
 
+from .. import defaults
 from ..models import ARCHITECTURES
 from ._inference import _Inference
 from ._input import (
@@ -253,16 +254,16 @@ class SERClassifier(_Inference, KerasClassifier):
 
     def __init__(
         self,
-        arch="cnn_gru",
+        arch=defaults.ARCHITECTURE,
         *,
-        epochs=25,
-        batch_size=64,
+        epochs=defaults.EPOCHS,
+        batch_size=defaults.BATCH_SIZE,
         views_per_epoch=None,
         optimizer="adam",
         loss="sparse_categorical_crossentropy",
         metrics=None,
         early_stopping=False,
-        validation_fraction=None,
+        validation_fraction=defaults.VALIDATION_FRACTION,
         class_weight="balanced",
         lr_schedule="cosine",
         reduce_lr_patience=5,

@@ -6,23 +6,16 @@ import inspect
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from .architectures import (
-    build_cnn,
-    build_cnn_bilstm,
-    build_cnn_bilstm_bigru_attention,
-    build_cnn_gru,
-    build_cnn_mha_bilstm_bigru,
-)
+from .. import defaults
+from . import architectures
 
 __all__ = ["ARCHITECTURES", "HYPERPARAMETERS", "builder_hyperparameters", "get_builder"]
 
 #: Built-in architectures, name -> builder ``(input_shape, n_classes, **hyperparameters)``.
+#: The names are :data:`sklearn_ser.defaults.ARCHITECTURE_NAMES`, which the TensorFlow-free
+#: command line reads; each ``name`` is built by ``architectures.build_<name>``.
 ARCHITECTURES: Mapping[str, Callable] = MappingProxyType({
-    "cnn_bilstm_bigru_attention": build_cnn_bilstm_bigru_attention,
-    "cnn": build_cnn,
-    "cnn_bilstm": build_cnn_bilstm,
-    "cnn_gru": build_cnn_gru,
-    "cnn_mha_bilstm_bigru": build_cnn_mha_bilstm_bigru,
+    name: getattr(architectures, f"build_{name}") for name in defaults.ARCHITECTURE_NAMES
 })
 
 
