@@ -183,6 +183,9 @@ def test_classifier_attributes_survive(fitted, tmp_path):
     proba = clf.predict_proba(X)
     np.testing.assert_array_equal(loaded.target_encoder_.inverse_transform(proba),
                                   clf.predict(X))
+    # a loaded model can still be pickled, as every fitted estimator of the library can
+    joblib.dump(loaded, tmp_path / "again.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "again.joblib").predict_proba(X), proba)
 
 
 @pytest.mark.slow
@@ -330,6 +333,11 @@ def _resign(path, out, change):
     return out
 
 
+def _replaced(path, out, suffix, data):
+    """A signed copy whose members ending with ``suffix`` hold ``data`` instead."""
+    return _resign(path, out, lambda n, d: data if n.endswith(suffix) else d)
+
+
 @pytest.mark.parametrize("compress", [0, 3])
 def test_a_malicious_joblib_file_never_runs(tmp_path, compress):
     marker = tmp_path / "pwned"
@@ -377,8 +385,7 @@ def test_a_zip_holding_a_pickle_is_refused(tmp_path, small_model):
     # an .npy member replaced by a pickled object array, with a manifest signed to match
     objects = io.BytesIO()
     np.save(objects, np.array([_Payload(marker)], dtype=object), allow_pickle=True)
-    forged = _resign(small_model, tmp_path / "forged.skser",
-                     lambda n, d: objects.getvalue() if n.endswith(".npy") else d)
+    forged = _replaced(small_model, tmp_path / "forged.skser", ".npy", objects.getvalue())
     with pytest.raises(ModelFileError, match="of Python objects"):
         load(forged)
     assert not marker.exists()
@@ -420,8 +427,7 @@ def test_a_tampered_member_is_refused(tmp_path, small_model):
     ('{"$": "estimator", "class": "sklearn.pipeline.Pipeline"}', "invalid estimator.json"),
 ])
 def test_a_forged_estimator_tree_builds_nothing_unexpected(tmp_path, small_model, tree, reason):
-    forged = _resign(small_model, tmp_path / "tree.skser",
-                     lambda n, d: tree.encode() if n == "estimator.json" else d)
+    forged = _replaced(small_model, tmp_path / "tree.skser", "estimator.json", tree.encode())
     with pytest.raises(ModelFileError, match=reason):
         load(forged)
 
@@ -467,8 +473,7 @@ def test_a_keras_member_with_code_is_refused(tmp_path, classifier):
     evil_model = tmp_path / "evil.keras"
     keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(body))).save(evil_model)
     marker.unlink()  # building the model ran the lambda once, here, in the test
-    forged = _resign(path, tmp_path / "forged.skser",
-                     lambda n, d: evil_model.read_bytes() if n.endswith(".keras") else d)
+    forged = _replaced(path, tmp_path / "forged.skser", ".keras", evil_model.read_bytes())
     with pytest.raises(ModelFileError, match="safe mode"):
         load(forged)
     assert not marker.exists()
