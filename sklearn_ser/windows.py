@@ -72,13 +72,10 @@ def window_bounds(n_samples: int, window: int, hop: int) -> np.ndarray:
 
 #: Frames decoded per read of a file: 16 s at 16 kHz, 1 MB of mono float32.
 BLOCK_SIZE = 1 << 18
-#: Windows per feature extraction call (one call's audio: 128 windows of 2 s are 16 MB).
-WINDOW_BATCH = 128
-#: Feature rows per ``predict_proba`` call of the pipeline's final step. SERClassifier feeds
-#: its network 1024 rows at a time: whole batches of that size give the network the same
-#: batches as classifying every window of the recording at once (and no extra tf.function
-#: trace for a new batch shape).
-PREDICT_BATCH = 1024
+#: Windows per batch: one ``transform`` of the pipeline's first steps, one
+#: ``predict_proba`` of its final step. What a batch holds (its 256 windows of 2 s are
+#: 32 MB; the network's activations for 256 rows ~40 MB) bounds the memory of the analysis.
+WINDOW_BATCH = 256
 # must equal the quality of sklearn_ser.decode.resample, which the whole-file path uses
 _RESAMPLE_QUALITY = "HQ"
 
@@ -225,11 +222,13 @@ def analyse_recording(model, recording, *, window: float | None = None,
     A recording no longer than ``window`` is one window, i.e. an ordinary clip prediction.
 
     A file is streamed: decoded ``block_size`` frames at a time, resampled by one
-    continuous soxr stream, cut into windows as its samples arrive, and classified in
-    batches (:data:`WINDOW_BATCH`, :data:`PREDICT_BATCH`), so memory stays flat however long
-    the recording. The windows and probabilities are those of decoding the file whole
-    (``analyse_recording(model, load_audio(path, sr))``): the streamed samples equal the
-    whole-file ones exactly, resampling included.
+    continuous soxr stream, cut into windows as its samples arrive, and classified
+    :data:`WINDOW_BATCH` windows at a time, so memory stays flat however long the
+    recording. The windows are those of decoding the file whole
+    (``analyse_recording(model, load_audio(path, sr))``): their samples are equal,
+    resampling included (MP3, whose decoder restarts at each block's seek, within 1e-6).
+    The probabilities are those of classifying every window in one call, up to the float32
+    rounding of a network run on batches of another size.
 
     Parameters
     ----------
@@ -324,16 +323,18 @@ def analyse_recording(model, recording, *, window: float | None = None,
 
 
 class _Batches:
-    """Windows in, probabilities out, in the batches of :data:`WINDOW_BATCH` and
-    :data:`PREDICT_BATCH`: what is held is one batch of windows and one of feature rows.
+    """Windows in, probabilities out, :data:`WINDOW_BATCH` windows at a time.
 
     ``model[:-1].transform`` then ``model[-1].predict_proba`` is what the pipeline's own
-    ``predict_proba`` does; split, the two stages can take batches of different sizes.
+    ``predict_proba`` does. The last, partial batch of a recording longer than one batch is
+    padded with zero feature rows to the size of the batches before, whose outputs are
+    dropped: rows are classified independently, and a Keras network called with the shape
+    it has already run on is not traced again (a second trace costs seconds).
     """
 
     def __init__(self, model):
         self.features, self.final = model[:-1], model[-1]
-        self.bounds, self.probas, self.pending, self.rows, self.n_rows = [], [], [], [], 0
+        self.bounds, self.probas, self.pending = [], [], []
 
     def add(self, windows, *, last: bool = False):
         self.pending.extend(windows)
@@ -341,17 +342,12 @@ class _Batches:
             batch = self.pending[:WINDOW_BATCH]
             del self.pending[:WINDOW_BATCH]
             self.bounds.extend((start, start + clip.size) for start, clip in batch)
-            self.rows.append(self.features.transform([clip for _, clip in batch]))
-            self.n_rows += len(batch)
-            while self.n_rows >= PREDICT_BATCH:
-                self._predict(PREDICT_BATCH)
-        if last and self.n_rows:
-            self._predict(self.n_rows)
-
-    def _predict(self, n: int):
-        X = self.rows[0] if len(self.rows) == 1 else np.concatenate(self.rows)
-        self.probas.append(np.asarray(self.final.predict_proba(X[:n]), dtype=float))
-        self.rows, self.n_rows = ([X[n:]], X.shape[0] - n) if X.shape[0] > n else ([], 0)
+            X = self.features.transform([clip for _, clip in batch])
+            if self.probas and len(batch) < WINDOW_BATCH:
+                X = np.concatenate([X, np.zeros((WINDOW_BATCH - len(batch), *X.shape[1:]),
+                                                dtype=X.dtype)])
+            proba = np.asarray(self.final.predict_proba(X), dtype=float)
+            self.probas.append(proba[:len(batch)])
 
 
 def _window_sizes(transformer, window, hop, read_sr) -> tuple[int, int]:

@@ -180,37 +180,38 @@ def test_streamed_resampling_equals_whole_resampling(rng, orig_sr):
 
 @pytest.fixture
 def recorded(tone_vs_noise, monkeypatch):
-    """The model in small batches, the windows its transformer got, its own predict_proba.
+    """The model in batches of three windows, the windows its transformer got, the number
+    of rows of each final-step call, and the unrecorded model's predict_proba.
 
-    Three windows per feature extraction and five rows per final-step call, so a short
-    recording crosses both kinds of batch boundary. Probabilities are compared to a relative
-    1e-6: the stand-in classifier's float32 matrix product rounds a row differently with the
-    number of rows in a call. The windows themselves must be equal sample for sample.
+    Probabilities are compared to a relative 1e-6: the stand-in classifier's float32 matrix
+    product rounds a row differently with the number of rows in a call. The windows
+    themselves must be equal sample for sample.
     """
     monkeypatch.setattr(windows, "WINDOW_BATCH", 3)
-    monkeypatch.setattr(windows, "PREDICT_BATCH", 5)
-    predict_proba = copy.deepcopy(tone_vs_noise).predict_proba  # the unrecorded model
+    predict_proba = copy.deepcopy(tone_vs_noise).predict_proba
     transformer, final = tone_vs_noise[0], tone_vs_noise[-1]
-    seen, transform, final_proba = [], transformer.transform, final.predict_proba
+    seen, rows, transform, final_proba = [], [], transformer.transform, final.predict_proba
 
     def recording_transform(clips):
         assert len(clips) <= 3
         seen.extend(clips)
         return transform(clips)
 
-    def batched_predict_proba(X):
-        assert len(X) <= 5
+    def counting_predict_proba(X):
+        rows.append(len(X))
         return final_proba(X)
 
     monkeypatch.setattr(transformer, "transform", recording_transform)
-    monkeypatch.setattr(final, "predict_proba", batched_predict_proba)
-    return tone_vs_noise, seen, predict_proba
+    monkeypatch.setattr(final, "predict_proba", counting_predict_proba)
+    return tone_vs_noise, seen, rows, predict_proba
 
 
-def _check_same_analysis(result, seen, predict_proba, whole, hop):
+def _check_same_analysis(result, seen, rows, predict_proba, whole, hop):
     bounds = window_bounds(whole.size, SR, hop)
     np.testing.assert_array_equal(result.timeline[["start", "end"]].to_numpy() * SR, bounds)
     assert len(seen) == len(bounds)
+    # every call of the final step has the batch's shape (the last batch padded): one trace
+    assert rows == [3] * len(rows) and len(rows) == -(-len(bounds) // 3)
     for clip, (start, stop) in zip(seen, bounds):
         np.testing.assert_array_equal(clip, whole[start:stop])
     proba = predict_proba([whole[start:stop] for start, stop in bounds])
@@ -221,7 +222,7 @@ def _check_same_analysis(result, seen, predict_proba, whole, hop):
 @pytest.mark.parametrize("file_sr, channels", [(SR, 1), (22050, 2)])
 def test_streamed_file_equals_whole_file(recorded, tone, rng, tmp_path, monkeypatch,
                                          file_sr, channels):
-    model, seen, predict_proba = recorded
+    model, seen, rows, predict_proba = recorded
     # tone, noise, tone: 5.3 s in many 0.1-s blocks, and a last window ending at the end
     y = np.concatenate([tone(150, 2.0, sr=file_sr), 0.3 * rng.standard_normal(int(1.5 * file_sr)),
                         tone(220, 1.8, sr=file_sr)]).astype(np.float32)
@@ -238,15 +239,15 @@ def test_streamed_file_equals_whole_file(recorded, tone, rng, tmp_path, monkeypa
     monkeypatch.setattr(windows, "load_audio", recording_load_audio)
     result = analyse_recording(model, path, hop=0.3, block_size=block)
     assert len(reads) > 50 and max(r.size for r in reads) <= block + 1  # never read whole
-    _check_same_analysis(result, seen, predict_proba, load_audio(path, SR), round(0.3 * SR))
+    _check_same_analysis(result, seen, rows, predict_proba, load_audio(path, SR), round(0.3 * SR))
     assert set(result.timeline["label"]) == {"tone", "noise"}
 
 
 def test_streamed_waveform_equals_whole_waveform(recorded, tone):
-    model, seen, predict_proba = recorded
+    model, seen, rows, predict_proba = recorded
     y = np.concatenate([tone(140, 1.7, sr=8000), tone(260, 1.9, sr=8000)])
     result = analyse_recording(model, y, sr=8000, hop=0.25, block_size=777)
-    _check_same_analysis(result, seen, predict_proba, resample(y, 8000, SR), SR // 4)
+    _check_same_analysis(result, seen, rows, predict_proba, resample(y, 8000, SR), SR // 4)
 
 
 def test_bad_sample_in_a_later_block_names_the_file(tone_vs_noise, tone, tmp_path):
