@@ -391,6 +391,19 @@ def test_a_zip_holding_a_pickle_is_refused(tmp_path, small_model):
     assert not marker.exists()
 
 
+def test_missing_and_duplicated_members_are_refused(tmp_path, small_model):
+    missing = _rewrite(small_model, tmp_path / "missing.skser",
+                       lambda n, d: None if n.endswith(".npy") else d)
+    with pytest.raises(ModelFileError, match=r"lacks member\(s\).*\.npy"):
+        load(missing)
+    doubled = _rewrite(small_model, tmp_path / "doubled.skser", lambda n, d: d)
+    with zipfile.ZipFile(small_model) as src, zipfile.ZipFile(doubled, "a") as zf, \
+            pytest.warns(UserWarning, match="Duplicate name"):
+        zf.writestr("estimator.json", src.read("estimator.json").replace(b"0.5", b"9.0"))
+    with pytest.raises(ModelFileError, match="same member name twice"):
+        load(doubled)
+
+
 def test_a_newer_format_version_is_refused(tmp_path, small_model):
     def bump(name, data):
         if name != "manifest.json":
