@@ -32,6 +32,7 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "ser_docs",
+    "corpus_tables",
 ]
 
 templates_path = ["_templates"]

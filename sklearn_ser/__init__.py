@@ -1,12 +1,28 @@
 """sklearn-ser: Speech Emotion Recognition that speaks scikit-learn.
 
-Public names: :class:`AudioFeatureTransformer`, :class:`SERClassifier`; corpora in
-:mod:`sklearn_ser.datasets`, splitters in :mod:`sklearn_ser.model_selection`.
+Public names: :class:`AudioFeatureTransformer`, :class:`SERClassifier`,
+:class:`OpenSmileTransformer`, :class:`SpeechEmbeddingTransformer`, :func:`save` and
+:func:`load`; corpora in :mod:`sklearn_ser.datasets`, splitters in
+:mod:`sklearn_ser.model_selection`.
 """
+
+import importlib
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["AudioFeatureTransformer", "SERClassifier", "__version__"]
+# Public name -> the module that defines it, imported on first use: TensorFlow takes seconds
+# to import, the optional extras (opensmile, torch/transformers) may be missing, and joblib
+# workers, which only need sklearn_ser.clip_pipeline, would otherwise import everything.
+_LAZY = {
+    "AudioFeatureTransformer": ".transformer",
+    "OpenSmileTransformer": ".smile",
+    "SERClassifier": ".classifier",
+    "SpeechEmbeddingTransformer": ".embeddings",
+    "load": ".persistence",
+    "save": ".persistence",
+}
+
+__all__ = [*sorted(_LAZY), "__version__"]
 
 
 def __dir__():
@@ -14,14 +30,6 @@ def __dir__():
 
 
 def __getattr__(name):
-    # Imported on first use: TensorFlow takes seconds to import, and scikit-learn would be
-    # imported again by every joblib worker, which only needs sklearn_ser._clip.
-    if name == "SERClassifier":
-        from .classifier import SERClassifier
-
-        return SERClassifier
-    if name == "AudioFeatureTransformer":
-        from .transformer import AudioFeatureTransformer
-
-        return AudioFeatureTransformer
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'sklearn_ser' has no attribute {name!r}")
