@@ -54,10 +54,8 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         end). None keeps each clip's length and is only allowed with ``output="stats"``.
         With a duration, at most ``duration + 10`` seconds of each file are decoded (the
         margin leaves room for leading silence to trim): a longer file is analysed as if it
-        ended there.
-        Two seconds hold most of an utterance's emotional cues; with held-out EmoDB speakers
-        they gave 0.70 balanced accuracy against 0.63 for three seconds, at two thirds of
-        the cost (``benchmarks/accuracy/README.md``).
+        ended there. Two seconds hold most of an utterance's emotional cues (the
+        experiments are on the :doc:`/accuracy` page).
     top_db : float or None, default=30.0
         Leading and trailing audio quieter than this many dB below the peak is trimmed.
         None disables trimming. A clip that is silent throughout is kept untrimmed.
@@ -70,18 +68,16 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         silence, ``"wrap"`` repeats it from its start. Repeating keeps every frame speech,
         so statistics over a clip (and the per-clip centring of
         :class:`~sklearn_ser.SERClassifier`) do not depend on how short the clip was: use it
-        when ``duration`` is longer than most clips. On EmoDB with held-out speakers, at 3 s
-        (longer than most trimmed clips) silence lost 0.22 of balanced accuracy on a fold
-        (0.42 against 0.64 wrapped); at the default 2 s silence was 0.02 better (0.587
-        against 0.565 on held-out training speakers).
+        when ``duration`` is longer than most clips (:doc:`/accuracy` has the measured
+        difference).
     features : sequence of str, default=("mel",)
         Frame-level features from :data:`sklearn_ser.features.FEATURES`, concatenated in
         this order: ``zcr``, ``rms``, ``mfcc``, ``delta``, ``delta2`` (of the MFCCs), ``mel``
         (log-mel), ``spectral_centroid``, ``spectral_bandwidth``, ``spectral_rolloff``,
         ``spectral_contrast``, ``spectral_flatness``, ``chroma``. The default, log-mel
         energies alone, is what the convolutional models learn best from with held-out
-        speakers (``benchmarks/accuracy/``); the seed's ``("zcr", "rms", "mfcc")`` and
-        statistics for classical estimators remain a parameter away.
+        speakers (:doc:`/accuracy`); the seed's ``("zcr", "rms", "mfcc")`` and statistics
+        for classical estimators remain a parameter away.
     n_fft : int, default=1024
         FFT and analysis-window size in samples (64 ms at 16 kHz).
     hop_length : int, default=512

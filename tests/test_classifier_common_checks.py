@@ -50,9 +50,9 @@ def _expected_failed_checks(estimator):
             "parameter the check passes (tests/test_classifier.py)."
         ),
         "check_sample_weight_equivalence_on_dense_data": (
-            "minibatch SGD: a weight of 2 is not the same as two copies of a sample in "
-            "different batches; the check's zero-weighted classes also leave too few clips "
-            "for the default stratified validation split."
+            "minibatch SGD from a random initialisation: a weight of 2 on a row is not the "
+            "same as two copies of it, which change the number of gradient steps per epoch, "
+            "the batches the rows fall in and the cosine schedule planned from them."
         ),
     }
 
