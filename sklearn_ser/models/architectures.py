@@ -53,6 +53,19 @@ __all__ = [
     "build_cnn_mha_bilstm_bigru",
 ]
 
+def _cnn_front(input_shape, filters, kernel_size, pool_size, dropout):
+    """The input and the convolution blocks every architecture starts with."""
+    inputs = sequence_input(input_shape)
+    return inputs, cnn_extractor(inputs, filters=filters, kernel_size=kernel_size,
+                                 pool_size=pool_size, dropout=dropout)
+
+
+def _head(inputs, x, n_classes, dense_units, dropout, *, name):
+    """The classification head on the clip summary ``x``, and the finished model."""
+    outputs = classification_head(x, n_classes, dense_units=dense_units, dropout=dropout)
+    return keras.Model(inputs, outputs, name=name)
+
+
 def _bidirectional(layer_cls, units, *, return_sequences, name):
     units = check_positive_int("units", units)
     return keras.layers.Bidirectional(
@@ -93,16 +106,13 @@ def build_cnn(input_shape, n_classes, *, filters=(64, 128), kernel_size=5, pool_
     >>> model.output_shape
     (None, 6)
     """
-    inputs = sequence_input(input_shape)
-    x = cnn_extractor(inputs, filters=filters, kernel_size=kernel_size, pool_size=pool_size,
-                      dropout=dropout)
+    inputs, x = _cnn_front(input_shape, filters, kernel_size, pool_size, dropout)
     # average pooling summarises the whole clip, max pooling keeps short salient events
     x = keras.layers.Concatenate(name="global_pool")([
         keras.layers.GlobalAveragePooling1D(name="global_avg")(x),
         keras.layers.GlobalMaxPooling1D(name="global_max")(x),
     ])
-    outputs = classification_head(x, n_classes, dense_units=dense_units, dropout=dropout)
-    return keras.Model(inputs, outputs, name="cnn")
+    return _head(inputs, x, n_classes, dense_units, dropout, name="cnn")
 
 
 def build_cnn_bilstm(input_shape, n_classes, *, filters=(64, 128), kernel_size=5, pool_size=2,
@@ -111,11 +121,7 @@ def build_cnn_bilstm(input_shape, n_classes, *, filters=(64, 128), kernel_size=5
 
     Parameters
     ----------
-    input_shape : tuple of (int or None, int)
-        ``(n_frames, n_features)`` of one clip; ``n_frames`` may be None.
-    n_classes : int
-        Number of classes (at least 2).
-    filters, kernel_size, pool_size, dropout, dense_units
+    input_shape, n_classes, filters, kernel_size, pool_size, dropout, dense_units
         As in :func:`build_cnn`.
     units : int, default=64
         LSTM units per direction.
@@ -131,12 +137,9 @@ def build_cnn_bilstm(input_shape, n_classes, *, filters=(64, 128), kernel_size=5
     >>> build_cnn_bilstm((94, 20), 4, filters=8, units=8).output_shape
     (None, 4)
     """
-    inputs = sequence_input(input_shape)
-    x = cnn_extractor(inputs, filters=filters, kernel_size=kernel_size, pool_size=pool_size,
-                      dropout=dropout)
+    inputs, x = _cnn_front(input_shape, filters, kernel_size, pool_size, dropout)
     x = _bidirectional(keras.layers.LSTM, units, return_sequences=False, name="bilstm")(x)
-    outputs = classification_head(x, n_classes, dense_units=dense_units, dropout=dropout)
-    return keras.Model(inputs, outputs, name="cnn_bilstm")
+    return _head(inputs, x, n_classes, dense_units, dropout, name="cnn_bilstm")
 
 
 def build_cnn_gru(input_shape, n_classes, *, filters=(64, 128), kernel_size=5, pool_size=2,
@@ -153,11 +156,7 @@ def build_cnn_gru(input_shape, n_classes, *, filters=(64, 128), kernel_size=5, p
 
     Parameters
     ----------
-    input_shape : tuple of (int or None, int)
-        ``(n_frames, n_features)`` of one clip; ``n_frames`` may be None.
-    n_classes : int
-        Number of classes (at least 2).
-    filters, kernel_size, pool_size, dropout
+    input_shape, n_classes, filters, kernel_size, pool_size, dropout
         As in :func:`build_cnn`.
     units : int, default=32
         GRU units (per direction when bidirectional).
@@ -189,9 +188,7 @@ def build_cnn_gru(input_shape, n_classes, *, filters=(64, 128), kernel_size=5, p
         raise ValueError(
             f"Hyperparameter 'bidirectional' must be True or False, got {bidirectional!r}."
         )
-    inputs = sequence_input(input_shape)
-    x = cnn_extractor(inputs, filters=filters, kernel_size=kernel_size, pool_size=pool_size,
-                      dropout=dropout)
+    inputs, x = _cnn_front(input_shape, filters, kernel_size, pool_size, dropout)
     sequences = pooling == "stats"
     gru = keras.layers.GRU(check_positive_int("units", units), return_sequences=sequences,
                            name="gru")
@@ -200,8 +197,7 @@ def build_cnn_gru(input_shape, n_classes, *, filters=(64, 128), kernel_size=5, p
         x = StatisticsPooling1D(name="stats_pool")(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name="pool_dropout")(x)
-    outputs = classification_head(x, n_classes, dense_units=dense_units, dropout=dropout)
-    return keras.Model(inputs, outputs, name="cnn_gru")
+    return _head(inputs, x, n_classes, dense_units, dropout, name="cnn_gru")
 
 
 def build_cnn_bilstm_bigru_attention(input_shape, n_classes, *, filters=(64, 128),
@@ -211,11 +207,7 @@ def build_cnn_bilstm_bigru_attention(input_shape, n_classes, *, filters=(64, 128
 
     Parameters
     ----------
-    input_shape : tuple of (int or None, int)
-        ``(n_frames, n_features)`` of one clip; ``n_frames`` may be None.
-    n_classes : int
-        Number of classes (at least 2).
-    filters, kernel_size, pool_size, dropout, dense_units
+    input_shape, n_classes, filters, kernel_size, pool_size, dropout, dense_units
         As in :func:`build_cnn`.
     units : int, default=64
         LSTM and GRU units per direction, and size of the attention scoring layer.
@@ -231,14 +223,11 @@ def build_cnn_bilstm_bigru_attention(input_shape, n_classes, *, filters=(64, 128
     >>> build_cnn_bilstm_bigru_attention((94, 20), 6, filters=8, units=8).output_shape
     (None, 6)
     """
-    inputs = sequence_input(input_shape)
-    x = cnn_extractor(inputs, filters=filters, kernel_size=kernel_size, pool_size=pool_size,
-                      dropout=dropout)
+    inputs, x = _cnn_front(input_shape, filters, kernel_size, pool_size, dropout)
     x = _bidirectional(keras.layers.LSTM, units, return_sequences=True, name="bilstm")(x)
     x = _bidirectional(keras.layers.GRU, units, return_sequences=True, name="bigru")(x)
     x = AttentionPooling1D(units, name="attention_pool")(x)
-    outputs = classification_head(x, n_classes, dense_units=dense_units, dropout=dropout)
-    return keras.Model(inputs, outputs, name="cnn_bilstm_bigru_attention")
+    return _head(inputs, x, n_classes, dense_units, dropout, name="cnn_bilstm_bigru_attention")
 
 
 def build_cnn_mha_bilstm_bigru(input_shape, n_classes, *, filters=(64, 128), kernel_size=5,
@@ -251,11 +240,7 @@ def build_cnn_mha_bilstm_bigru(input_shape, n_classes, *, filters=(64, 128), ker
 
     Parameters
     ----------
-    input_shape : tuple of (int or None, int)
-        ``(n_frames, n_features)`` of one clip; ``n_frames`` may be None.
-    n_classes : int
-        Number of classes (at least 2).
-    filters, kernel_size, pool_size, dropout, dense_units
+    input_shape, n_classes, filters, kernel_size, pool_size, dropout, dense_units
         As in :func:`build_cnn`.
     heads : int, default=4
         Attention heads.
@@ -276,11 +261,8 @@ def build_cnn_mha_bilstm_bigru(input_shape, n_classes, *, filters=(64, 128), ker
     ...                            units=8).output_shape
     (None, 6)
     """
-    inputs = sequence_input(input_shape)
-    x = cnn_extractor(inputs, filters=filters, kernel_size=kernel_size, pool_size=pool_size,
-                      dropout=dropout)
+    inputs, x = _cnn_front(input_shape, filters, kernel_size, pool_size, dropout)
     x = self_attention_block(x, heads=heads, key_dim=key_dim, dropout=dropout)
     x = _bidirectional(keras.layers.LSTM, units, return_sequences=True, name="bilstm")(x)
     x = _bidirectional(keras.layers.GRU, units, return_sequences=False, name="bigru")(x)
-    outputs = classification_head(x, n_classes, dense_units=dense_units, dropout=dropout)
-    return keras.Model(inputs, outputs, name="cnn_mha_bilstm_bigru")
+    return _head(inputs, x, n_classes, dense_units, dropout, name="cnn_mha_bilstm_bigru")
