@@ -2,7 +2,7 @@
 
 Run from the project root::
 
-    python benchmarks/bench_stream.py                  # 10- and 60-minute recordings: ~12 min
+    python benchmarks/bench_stream.py                  # 10- and 60-minute recordings: ~10 min
     python benchmarks/bench_stream.py --minutes 10     # ~3 min
     python benchmarks/bench_stream.py --quick          # smoke run: 1- and 3-minute recordings
 
