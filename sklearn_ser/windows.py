@@ -223,7 +223,7 @@ def analyse_recording(model, recording, *, window: float | None = None,
 
     A file is streamed: decoded ``block_size`` frames at a time, resampled by one
     continuous soxr stream, cut into windows as its samples arrive, and classified
-    :data:`WINDOW_BATCH` windows at a time, so memory stays flat however long the
+    ``WINDOW_BATCH`` windows at a time, so memory stays flat however long the
     recording. The windows are those of decoding the file whole
     (``analyse_recording(model, load_audio(path, sr))``): their samples are equal,
     resampling included (MP3, whose decoder restarts at each block's seek, within 1e-6).
@@ -323,7 +323,7 @@ def analyse_recording(model, recording, *, window: float | None = None,
 
 
 class _Batches:
-    """Windows in, probabilities out, :data:`WINDOW_BATCH` windows at a time.
+    """Windows in, probabilities out, ``WINDOW_BATCH`` windows at a time.
 
     ``model[:-1].transform`` then ``model[-1].predict_proba`` is what the pipeline's own
     ``predict_proba`` does. The last, partial batch of a recording longer than one batch is
