@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from .audio import AudioInputError, fix_length, trim_silence
 from .clip_pipeline import READ_MARGIN
 from .decode import audio_info
+from .extraction import ClipFeaturesMixin
 from .inputs import clip_sources, decode_source
 
 __all__ = ["POOLINGS", "SpeechEmbeddingTransformer"]
@@ -77,7 +78,7 @@ def _load(model: str, revision, local_files_only: bool, cache_dir, device: str):
     return network.eval().to(device), extractor
 
 
-class SpeechEmbeddingTransformer(TransformerMixin, BaseEstimator):
+class SpeechEmbeddingTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     """Frozen embeddings of a pretrained speech model, pooled for scikit-learn or as sequences.
 
     Each clip is read by the library's front end (the inputs, loading and error messages of
@@ -310,21 +311,6 @@ class SpeechEmbeddingTransformer(TransformerMixin, BaseEstimator):
                     out[group] = self._embed(torch, network, extractor, [waves[i] for i in group])
         return out
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output columns (the last axis of the output).
-
-        Parameters
-        ----------
-        input_features : ignored
-            Present for API consistency; the input is audio, not named columns.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-        """
-        check_is_fitted(self, "feature_names_out_")
-        return self.feature_names_out_.copy()
-
     # -- clips -------------------------------------------------------------------------------
 
     def _estimated_length(self, source) -> float:
@@ -408,9 +394,3 @@ class SpeechEmbeddingTransformer(TransformerMixin, BaseEstimator):
         if self.pooling == "mean":
             return h.mean(axis=0)
         return np.concatenate([h.mean(axis=0), h.std(axis=0)])
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags

@@ -12,21 +12,19 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, check_memory
-from tqdm.auto import tqdm
+from sklearn.utils.validation import check_is_fitted
 
 from ._smile_worker import FEATURE_LEVELS, _import_opensmile, _smile, _smile_clip, _SmileConfig
 from .augment import resolve_augmentations
+from .extraction import ClipFeaturesMixin, map_clips, view_seeds
 from .inputs import clip_sources
 
 __all__ = ["FEATURE_LEVELS", "OpenSmileTransformer"]
 
 
-class OpenSmileTransformer(TransformerMixin, BaseEstimator):
+class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     """openSMILE's standard feature sets (eGeMAPS, ComParE, ...) for scikit-learn and SERClassifier.
 
     Each clip is read by the library's front end (the inputs, loading and error messages of
@@ -278,43 +276,10 @@ class OpenSmileTransformer(TransformerMixin, BaseEstimator):
         self.fit(X, y)
         return self._extract(X, augment=self.n_views_ > 1)
 
-    def get_feature_names_out(self, input_features=None):
-        """openSMILE's feature names (the last axis of the output).
-
-        Parameters
-        ----------
-        input_features : ignored
-            Present for API consistency; the input is audio, not named columns.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-        """
-        check_is_fitted(self, "feature_names_out_")
-        return self.feature_names_out_.copy()
-
     def _extract(self, X, *, augment: bool):
         sources = clip_sources(self, X, reset=False, content_keys=self.memory is not None)
         augmentations = self._check_settings(sources) if augment else ()
-        config = self._config(augmentations)
-        seeds = [None] * len(sources)
-        if augment:
-            seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, len(sources))
-        shape = (len(sources),) + ((self.n_views_,) if augment else ())
-        shape += (() if self.n_frames_ is None else (self.n_frames_,))
-        out = np.empty((*shape, len(self.feature_names_out_)), dtype=np.float32)
-        func = check_memory(self.memory).cache(_smile_clip)
-        jobs = (delayed(func)(src, config, None if seed is None else int(seed))
-                for src, seed in zip(sources, seeds))
-        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
-        # rows filled as clips arrive: memory follows the output, not the decoded corpus
-        for i, feats in enumerate(tqdm(results, total=len(sources), desc="openSMILE",
-                                       disable=not self.verbose, unit="clip")):
-            out[i] = feats
-        return out
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
+        seeds = view_seeds(self.random_state, len(sources)) if augment else None
+        return map_clips(_smile_clip, sources, self._config(augmentations), seeds,
+                         n_jobs=self.n_jobs, memory=self.memory, verbose=self.verbose,
+                         desc="openSMILE")
