@@ -1,4 +1,7 @@
-"""The estimators a command builds from its options (feature transformer, classifier)."""
+"""The estimators a command builds from its options (feature transformer, classifier).
+
+The ``--features`` vocabulary and the classical pipelines live in :mod:`.features`.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,18 @@ from .. import defaults
 from ..augment import AUGMENTATIONS
 from . import options
 from .errors import CommandError
+from .features import make_features
 
 __all__ = ["augmentations", "check_archs", "classifier_params", "make_transformer"]
 
 
-def augmentations(values):
-    """``--augment`` as the transformer's ``augment``: names, or None for ``none``."""
+def augmentations(values, *, per_clip=False):
+    """``--augment`` as the transformer's ``augment``: names, or None for ``none``.
+
+    Not given (None), it is the seed's five, or none for per-clip features (functionals).
+    """
+    if values is None and per_clip:
+        return None
     values = list(values or [])
     if not values:
         return tuple(defaults.AUGMENTATIONS)
@@ -40,10 +49,7 @@ def classifier_params(args) -> dict:
     return params
 
 
-def make_transformer(args, augment, *, verbose=0):
-    """The :class:`~sklearn_ser.AudioFeatureTransformer` of the feature options."""
-    from ..transformer import AudioFeatureTransformer
-
-    return AudioFeatureTransformer(duration=args.duration, augment=augment,
-                                   n_jobs=args.n_jobs, random_state=args.random_state,
-                                   verbose=verbose)
+def make_transformer(args, features, augment, *, verbose=0):
+    """The feature transformer of the feature options (``features``: parsed --features)."""
+    return make_features(features, duration=args.duration, augment=augment,
+                         n_jobs=args.n_jobs, random_state=args.random_state, verbose=verbose)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import CommandError
 
-__all__ = ["load_model", "save_model", "set_runtime"]
+__all__ = ["check_can_save", "load_model", "save_model", "set_runtime"]
 
 
 def load_model(path, *, trust_pickle=False):
@@ -57,3 +57,21 @@ def set_runtime(model, *, verbose, n_jobs=None):
     step.set_params(verbose=verbose)
     if n_jobs is not None:
         step.set_params(n_jobs=n_jobs)
+
+
+def check_can_save(model, option):
+    """Refuse, before any work, a pipeline the safe format cannot store.
+
+    The pipeline is saved unfitted to a temporary folder: a parameter or a step the format
+    cannot hold fails there in a second, not after the training.
+    """
+    import tempfile
+
+    from ..persistence import save
+
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            save(model, Path(folder) / "probe.skser")
+        except TypeError as exc:
+            raise CommandError(f"{option}: the safe model format cannot store this pipeline, "
+                               f"so nothing was trained: {exc}") from exc

@@ -14,6 +14,7 @@ from ..datasets import (
     list_corpora,
 )
 from . import options
+from .features import ESTIMATORS
 
 __all__ = ["DEMO", "EXIT_USAGE", "PROG", "build_parser"]
 
@@ -71,13 +72,21 @@ def _add_n_jobs(group):
                             "(-1: all cores; default: 1)")
 
 
-def _add_feature_options(parser):
+_FRAME_FEATURES = ("'mel' (the library's frame features, the default) or 'smile-lld:SET' "
+                   "(openSMILE's low-level descriptors of SET, e.g. smile-lld:eGeMAPSv02, "
+                   "as frame sequences; needs the opensmile extra)")
+
+
+def _add_feature_options(parser, *, features_help):
     group = parser.add_argument_group("features")
+    group.add_argument("--features", default="mel", metavar="SET", help=features_help)
+    # default None: "not given", so that functionals (no views) need no --augment none
     group.add_argument(
-        "--augment", nargs="*", metavar="NAME", default=list(defaults.AUGMENTATIONS),
+        "--augment", nargs="*", metavar="NAME", default=None,
         help="augmented views of every training clip (never of test clips): any of "
              f"{', '.join(AUGMENTATIONS)}, or 'none' (default: "
-             f"{', '.join(defaults.AUGMENTATIONS)}, the seed's recipe)")
+             f"{', '.join(defaults.AUGMENTATIONS)}, the seed's recipe; none for openSMILE "
+             "functionals)")
     group.add_argument("--no-augment", action="store_const", const=["none"], dest="augment",
                        help="train on the clean clips only (same as --augment none)")
     group.add_argument("--duration", type=options.positive_float,
@@ -135,17 +144,29 @@ def _add_compare(sub):
             "bar per level on a terminal and a plain line every 10 %% and 30 s otherwise."),
     )
     _add_data_options(compare, demo_note=_SEED_DEMO)
-    _add_feature_options(compare)
+    _add_feature_options(compare, features_help=(
+        f"what the architectures learn from: {_FRAME_FEATURES}. openSMILE functionals "
+        "(one vector per clip) go to classical rows: see --baselines"))
     _add_model_options(compare, epochs=defaults.COMPARE_EPOCHS)
     compare.add_argument("--archs", nargs="+", metavar="ARCH",
                          default=list(defaults.ARCHITECTURE_NAMES),
-                         help=f"architectures to compare (default: all): {_ARCHS}")
+                         help=f"architectures to compare (default: all): {_ARCHS}; 'none' "
+                              "with --baselines")
     compare.add_argument("--cv", type=options.folds, default=defaults.COMPARE_CV, metavar="K",
                          help="speaker-independent folds (default: "
                               f"{defaults.COMPARE_CV}), or 'corpus' to hold out one corpus "
                               "per fold (several --corpus)")
     compare.add_argument("--no-ensemble", dest="ensemble", action="store_false",
                          help="leave out the soft-voting ensemble row")
+    compare.add_argument(
+        "--baselines", nargs="+", metavar="FEATURES+EST", default=[],
+        help="classical rows beside the architectures, fitted on the same folds: openSMILE "
+             "functionals (egemaps = eGeMAPSv02, compare = ComParE_2016, or smile:SET) + "
+             "StandardScaler + an estimator (logreg: LogisticRegression(C=0.1, "
+             "class_weight='balanced'); svc: SVC(class_weight='balanced')), e.g. "
+             "--baselines compare+logreg egemaps+svc; each uses every whole clip (not "
+             "--duration) and no augmentation; needs the opensmile extra. With --archs none, "
+             "only the baselines run")
     compare.add_argument("--out", metavar="DIR",
                          help="write the report here: results_folds.csv, "
                               "results_summary.csv, results.json, report.md, "
@@ -159,13 +180,22 @@ def _add_train(sub):
         description="Fit Pipeline([AudioFeatureTransformer, SERClassifier]) on all clips of "
                     "the corpora and save it in sklearn-ser's safe format (a zip of JSON and "
                     "a Keras file; loading it never unpickles); load it with "
-                    f"sklearn_ser.load or use it with '{PROG} predict' and '{PROG} evaluate'.",
+                    f"sklearn_ser.load or use it with '{PROG} predict' and '{PROG} evaluate'. "
+                    "With --features egemaps, compare or smile:SET it fits Pipeline(["
+                    "OpenSmileTransformer, StandardScaler, --estimator]) instead.",
     )
     _add_data_options(train, demo_note=_SEED_DEMO)
-    _add_feature_options(train)
+    _add_feature_options(train, features_help=(
+        f"what the model learns from: {_FRAME_FEATURES}, both for --arch; or openSMILE "
+        "functionals of each whole clip, 'egemaps' (eGeMAPSv02), 'compare' (ComParE_2016) or "
+        "'smile:SET', for StandardScaler + --estimator (the training options do not apply)"))
     _add_model_options(train, epochs=defaults.EPOCHS)
-    train.add_argument("--arch", default=defaults.ARCHITECTURE, metavar="ARCH",
+    train.add_argument("--arch", default=None, metavar="ARCH",
                        help=f"architecture (default: {defaults.ARCHITECTURE}): {_ARCHS}")
+    train.add_argument("--estimator", default=None, choices=ESTIMATORS,
+                       help="classical estimator on openSMILE functionals (default: logreg, "
+                            "LogisticRegression(C=0.1, class_weight='balanced'); svc: "
+                            "SVC(class_weight='balanced'))")
     train.add_argument("--out", required=True, metavar="FILE",
                        help="where to save the fitted pipeline (e.g. model.skser); checked "
                             "before any data is loaded")

@@ -25,6 +25,19 @@ _ENSEMBLE_NOTE = (
     "ensemble: soft voting, the mean of the architectures' predict_proba; it has no "
     "training history of its own ('-'); its fit time and parameters are the sums over its "
     "members.")
+_BASELINE_NOTE = (
+    "{names}: classical pipelines, each on its own features, fitted and scored on the same "
+    "folds (not part of the ensemble); no training history ('-'); their fit time includes "
+    "their feature extraction of the training clips; Params: coefficients of a linear final "
+    "step ('-' otherwise).")
+
+
+def _feature_names(run) -> str:
+    """The architectures' features: AudioFeatureTransformer's names, or an openSMILE set."""
+    features = run.get("transformer", {})
+    if "feature_set" in features:  # OpenSmileTransformer
+        return f"openSMILE {features['feature_set']} ({features.get('level')})"
+    return ", ".join(features.get("features") or ())
 
 
 def _augmentation_names(augment) -> list[str]:
@@ -66,6 +79,8 @@ def comparison_settings(result, context: Mapping[str, object] = ()) -> dict:
     return {
         **dict(context),
         "Architectures": list(run.get("archs", ())),
+        **({"Baselines": "; ".join(f"{name}: {est}" for name, est in run["baselines"].items())}
+           if run.get("baselines") else {}),
         "Ensemble": "soft voting (mean predict_proba)" if run.get("ensemble") else "no",
         "Epochs": clf.get("epochs"),
         "Batch size": clf.get("batch_size"),
@@ -75,7 +90,7 @@ def comparison_settings(result, context: Mapping[str, object] = ()) -> dict:
         "Augmentation (training clips only)": ", ".join(augment) if augment else "none",
         "Clip duration (s)": features.get("duration"),
         "Sample rate (Hz)": features.get("sr"),
-        "Features": ", ".join(features.get("features") or ()),
+        "Features": _feature_names(run),
         "Total time (s)": f"{result.total_time:.0f}",
         "Feature extraction per fold (s)": ", ".join(f"{t:.1f}" for t in
                                                      result.extraction_time),
@@ -132,6 +147,8 @@ def write_comparison_report(out_dir, result, *, context: Mapping[str, object] = 
         "extraction_time": result.extraction_time,
     }))
     notes = [*_NOTES, *([_ENSEMBLE_NOTE] if result.settings.get("ensemble") else [])]
+    if result.settings.get("baselines"):
+        notes.append(_BASELINE_NOTE.format(names=", ".join(result.settings["baselines"])))
     paths["report"] = write_markdown_report(
         out / "report.md", title=title, settings=settings,
         table=format_table(result.summary, markdown=True), notes=notes,
