@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -563,3 +564,132 @@ def test_compare_progress_in_a_log_is_readable(study):
     assert progress[0].startswith("study: 1/4 models (25%)") and "ETA" in progress[0]
     assert "done cnn fold 1, uar 0." in progress[0]
     assert progress[-1].startswith("study: 4/4 models (100%)")
+
+
+# ------------------------------------------------------------------ feature sets and baselines
+
+requires_opensmile = pytest.mark.skipif(
+    importlib.util.find_spec("opensmile") is None,
+    reason="the opensmile extra is not installed (CI installs it)")
+
+
+def test_feature_options_in_the_help(capsys):
+    _, compare_help, _ = run(capsys, "compare", "--help")
+    _, train_help, _ = run(capsys, "train", "--help")
+    for option in ("--features", "--baselines", "lld:SET", "compare+logreg"):
+        assert option in compare_help
+    for option in ("--features", "--estimator", "egemaps", "smile:SET"):
+        assert option in train_help
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["compare", "--features", "wav2vec"], ["--features", "'wav2vec'", "smile-lld:SET"]),
+    (["compare", "--baselines", "compare"], ["--baselines", "FEATURES+ESTIMATOR", "logreg"]),
+    (["compare", "--baselines", "compare+knn"], ["--baselines", "'compare+knn'"]),
+    (["compare", "--archs", "none"], ["--archs none", "--baselines"]),
+    (["train", "--estimator", "svc", "--out", "m.skser"], ["--estimator", "functionals"]),
+    pytest.param(["compare", "--features", "egemaps"],
+                 ["one vector per clip", "--baselines egemaps+logreg", "smile-lld:eGeMAPSv02"],
+                 marks=requires_opensmile),
+    pytest.param(["compare", "--features", "smile-lld:eGeMAPS_v9"],
+                 ["unknown openSMILE feature set 'eGeMAPS_v9'", "eGeMAPSv02"],
+                 marks=requires_opensmile),
+    pytest.param(["compare", "--baselines", "mel+logreg"], ["--baselines", "functionals"],
+                 marks=requires_opensmile),
+    pytest.param(["compare", "--baselines", "egemaps+logreg", "EGEMAPS+logreg"],
+                 ["--baselines", "twice"], marks=requires_opensmile),
+    pytest.param(["train", "--features", "compare", "--arch", "cnn", "--out", "m.skser"],
+                 ["--arch", "--estimator"], marks=requires_opensmile),
+    pytest.param(["train", "--features", "egemaps", "--augment", "noise", "--out", "m.skser"],
+                 ["--augment", "one vector per clip"], marks=requires_opensmile),
+])
+def test_feature_options_are_judged_before_any_work(capsys, argv, fragments):
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert_one_line_error(err, *fragments)
+
+
+@pytest.mark.parametrize("argv", [
+    ["compare", "--features", "smile-lld:eGeMAPSv02"],
+    ["compare", "--baselines", "compare+logreg"],
+    ["train", "--features", "egemaps", "--out", "m.skser"],
+])
+def test_missing_opensmile_extra_says_how_to_install_it(capsys, monkeypatch, argv):
+    monkeypatch.setitem(sys.modules, "opensmile", None)  # import opensmile -> ImportError
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and out == ""
+    assert_one_line_error(err, "openSMILE", "pip install 'sklearn-ser[opensmile]'")
+
+
+@pytest.fixture(scope="module")
+def smile_study(tmp_path_factory):
+    """compare: cnn on eGeMAPS low-level descriptors beside an eGeMAPS + logreg row."""
+    pytest.importorskip("opensmile")
+    out = tmp_path_factory.mktemp("compare_smile")
+    stdout, stderr = StringIO(), StringIO()
+    # any spelling of the set: openSMILE's own is eGeMAPSv02
+    argv = ["compare", *TINY_DATA, "--epochs", "1", "--cv", "2", "--archs", "cnn",
+            "--features", "smile-lld:egemapsv02", "--no-augment",
+            "--baselines", "egemaps+logreg", "--out", str(out)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "stdout", stdout)
+        mp.setattr(sys, "stderr", stderr)
+        status = main(argv)
+    return status, stdout.getvalue(), stderr.getvalue(), out
+
+
+def test_compare_with_opensmile_features_and_a_baseline_row(smile_study):
+    status, out, err, folder = smile_study
+    assert status == 0, err
+    assert "features: openSMILE eGeMAPSv02 low-level descriptors" in out
+    assert "baselines: egemaps+logreg" in out
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("Model"))
+    assert [line.split()[0] for line in lines[header + 1:]] == ["cnn", "egemaps+logreg"]
+
+    folds = pd.read_csv(folder / "results_folds.csv")
+    by_model = {m: f.set_index("fold") for m, f in folds.groupby("model")}
+    # the same speaker-independent folds: the same held-out clips per fold
+    assert by_model["egemaps+logreg"]["n_test"].tolist() == by_model["cnn"]["n_test"].tolist()
+    assert by_model["egemaps+logreg"]["n_test"].sum() == 12
+    baseline = by_model["egemaps+logreg"]
+    assert baseline[["train_accuracy", "val_loss", "epochs"]].isna().all().all()
+    assert baseline["uar"].between(0, 1).all() and (baseline["fit_time"] > 0).all()
+    assert (baseline["n_params"] == 3 * 88 + 3).all()  # 3 classes x 88 functionals + bias
+
+    document = json.loads((folder / "results.json").read_text())
+    assert np.array(document["confusion"]["egemaps+logreg"]).sum() == 12
+    settings = document["settings"]
+    assert settings["Features"] == "openSMILE eGeMAPSv02 (lld)"
+    assert "OpenSmileTransformer(input_sr=16000)" in settings["Baselines"]
+    assert "LogisticRegression(C=0.1, class_weight='balanced'" in settings["Baselines"]
+    report = (folder / "report.md").read_text()
+    assert "| egemaps+logreg |" in report and "](confusion_egemaps_logreg.png)" in report
+    assert "egemaps+logreg: classical pipelines" in report
+
+
+@requires_opensmile
+def test_train_on_opensmile_functionals(capsys, tmp_path):
+    from sklearn_ser.persistence import NATIVE_CLASSES
+
+    path = tmp_path / "egemaps.skser"
+    code, out, err = run(capsys, "train", *TINY_DATA, "--features", "egemaps",
+                         "--out", str(path))
+    if "sklearn_ser.OpenSmileTransformer" not in NATIVE_CLASSES:
+        # the safe format cannot hold the pipeline yet: refused before any data is loaded
+        assert code == 1 and out == "" and not path.exists()
+        assert "Generating the demo corpus" not in err
+        assert_one_line_error(err, "--features egemaps", "safe model format cannot store",
+                              "OpenSmileTransformer")
+        return
+    assert code == 0, err
+    assert ("Trained StandardScaler + LogisticRegression on openSMILE eGeMAPSv02 functionals "
+            "(88 per clip) of 12 clips") in out
+    model = load(path)
+    assert [name for name, _ in model.steps] == ["features", "scale", "clf"]
+    assert model.named_steps["features"].feature_set == "eGeMAPSv02"
+    assert model.named_steps["clf"].C == 0.1
+    assert model.classes_.tolist() == EMOTIONS
+    t = np.arange(SR) / SR
+    assert model.predict([0.3 * np.sin(2 * np.pi * 180 * t)]).shape == (1,)
