@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .. import __version__, defaults
 from ..augment import AUGMENTATIONS
@@ -202,6 +203,20 @@ def _add_train(sub):
     _add_quiet(train)
 
 
+class _ModelOrAudio(argparse.Action):
+    """``predict [MODEL] PATH...``: a first argument naming audio (a folder, or a file with an
+    audio extension) is the first PATH, and MODEL is None (the pretrained model)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        first = Path(namespace.model)
+        if first.is_dir() or first.suffix.lower() in AUDIO_EXTENSIONS:
+            namespace.model, values = None, [namespace.model, *values]
+        elif not values:
+            parser.error("the following arguments are required: PATH (audio files or "
+                         "folders after MODEL; without MODEL the pretrained model is used)")
+        setattr(namespace, self.dest, values)
+
+
 def _add_predict(sub):
     predict = sub.add_parser(
         "predict", help="emotions of audio files, with a timeline for long recordings",
@@ -212,8 +227,11 @@ def _add_predict(sub):
                     "that cannot be read is reported in the output and in a summary line "
                     "(exit status 1); the other files are still analysed.",
     )
-    predict.add_argument("model", metavar="MODEL", help="a pipeline saved by 'train'")
-    predict.add_argument("paths", nargs="+", metavar="PATH",
+    predict.add_argument("model", metavar="MODEL",
+                         help="a pipeline saved by 'train'; leave it out to use the pretrained "
+                              "model (sklearn_ser.load_pretrained(): six emotions of acted "
+                              "English speech, see its model card for the terms of use)")
+    predict.add_argument("paths", nargs="*", metavar="PATH", action=_ModelOrAudio,
                          help="audio files, or folders searched recursively for "
                               f"{', '.join(sorted(AUDIO_EXTENSIONS))} files")
     predict.add_argument("--format", choices=("table", "csv", "json"), default="table",

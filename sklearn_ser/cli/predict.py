@@ -81,8 +81,15 @@ def run(args, console) -> int:
     plot = check_output_file(args.plot, "--plot", example="profile.png") if args.plot else None
     csv = check_output_file(args.csv, "--csv", example="predictions.csv") if args.csv else None
     files = audio_files(args.paths)
-    console.info(f"Loading the model {args.model}...")
-    model = load_model(args.model, trust_pickle=args.trust_pickle)
+    if args.model is None:
+        from ..pretrained import load_pretrained, model_card
+
+        console.info("No model given: using the pretrained model (sklearn_ser.load_pretrained"
+                     f"(); {model_card()['terms_short']}, see its model card).")
+        model = load_pretrained()
+    else:
+        console.info(f"Loading the model {args.model}...")
+        model = load_model(args.model, trust_pickle=args.trust_pickle)
     _check_window(model, args.window)
     set_runtime(model, verbose=0)
     results = _analyse(model, files, args)
