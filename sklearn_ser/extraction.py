@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from .decode import AudioInputError
 
-__all__ = ["ClipFeaturesMixin", "map_clips", "view_seeds"]
+__all__ = ["ClipFeaturesMixin", "check_out", "map_clips", "view_seeds"]
 
 
 def view_seeds(random_state, n_clips: int) -> list[int]:
@@ -27,8 +27,26 @@ def view_seeds(random_state, n_clips: int) -> list[int]:
     return check_random_state(random_state).randint(0, 2**31 - 1, size=n_clips).tolist()
 
 
+def check_out(out, shape: tuple) -> np.ndarray:
+    """``out`` itself if it can receive float32 features of ``shape``; else a clear error.
+
+    ``out`` is a preallocated array, typically a ``numpy.memmap`` (``np.lib.format.open_memmap``
+    for an ``.npy`` file), so features larger than memory go straight to disk.
+    """
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"Parameter 'out' must be a numpy array or numpy.memmap of shape "
+                        f"{shape} and dtype float32, got {type(out).__name__}.")
+    if out.dtype != np.float32 or out.shape != tuple(shape):
+        raise ValueError(f"Parameter 'out' has shape {out.shape} and dtype {out.dtype}; the "
+                         f"features of these clips need shape {tuple(shape)} and dtype float32.")
+    if not out.flags.writeable:
+        raise ValueError("Parameter 'out' is read-only (a memmap opened with mode='r'?); open "
+                         "it with mode='r+' or 'w+'.")
+    return out
+
+
 def map_clips(func, sources, config, seeds=None, *, n_jobs=None, memory=None, verbose=0,
-              desc: str = "audio features", shape_hint: str = "") -> np.ndarray:
+              desc: str = "audio features", shape_hint: str = "", out=None) -> np.ndarray:
     """``np.stack([func(s, config, seed) for s, seed in zip(sources, seeds)])``, in parallel.
 
     Parameters
@@ -47,10 +65,14 @@ def map_clips(func, sources, config, seeds=None, *, n_jobs=None, memory=None, ve
         Label of the progress bar.
     shape_hint : str, default=""
         Appended to the error raised when clips give results of different shapes.
+    out : ndarray or None, default=None
+        Array of shape (n_clips, ...) to write the results into (checked by the caller with
+        :func:`check_out`); None allocates one.
 
     Returns
     -------
     out : ndarray of shape (n_clips, ...), float32
+        The ``out`` passed in, when one was.
 
     Raises
     ------
@@ -58,6 +80,8 @@ def map_clips(func, sources, config, seeds=None, *, n_jobs=None, memory=None, ve
         If a clip's result has another shape than the first clip's (the message names it).
     """
     seeds = [None] * len(sources) if seeds is None else seeds
+    if out is not None and len(out) != len(sources):
+        raise ValueError(f"Parameter 'out' has {len(out)} rows for {len(sources)} clips.")
     cached = check_memory(memory).cache(func)
     jobs = (delayed(cached)(src, config, seed) for src, seed in zip(sources, seeds))
     # The matrix products of one clip are small: BLAS threads would only add start-up and
@@ -65,7 +89,6 @@ def map_clips(func, sources, config, seeds=None, *, n_jobs=None, memory=None, ve
     # as loky already sets in its workers.
     with threadpool_limits(limits=1, user_api="blas"):
         results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-        out = None
         # fill a preallocated array as clips arrive: memory stays O(output), not O(corpus)
         progress = tqdm(results, total=len(sources), desc=desc, disable=not verbose,
                         unit="clip")

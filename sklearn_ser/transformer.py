@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from .augment import resolve_augmentations
 from .clip_pipeline import _clip_features, _Config
 from .decode import MAX_SR, MIN_SR
-from .extraction import ClipFeaturesMixin, map_clips, view_seeds
+from .extraction import ClipFeaturesMixin, check_out, map_clips, view_seeds
 from .features import FeatureParams, check_feature_names, feature_names, resolve_features
 from .inputs import clip_sources
 
@@ -263,7 +263,7 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         )
         return self
 
-    def transform(self, X):
+    def transform(self, X, *, out=None):
         """Extract features of clean clips (never augmented).
 
         Use this for validation, test and prediction data. See the class note on how it
@@ -273,6 +273,11 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         ----------
         X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
             Audio clips.
+        out : ndarray or numpy.memmap, default=None
+            Preallocated float32 array of the output's shape to write the features into, one
+            clip at a time (a memmap keeps features larger than memory on disk); it is
+            returned. A wrong shape, dtype or a read-only array is an error before any clip
+            is read.
 
         Returns
         -------
@@ -280,9 +285,9 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
             float32 features; the 2-D form with ``output="stats"``.
         """
         check_is_fitted(self)
-        return self._extract(X, augment=False)
+        return self._extract(X, augment=False, out=out)
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, *, out=None):
         """Fit, then extract features of the training clips **with** their augmented views.
 
         With ``augment`` set the output has an extra views axis, ``(n_samples, n_views,
@@ -295,22 +300,63 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
             Audio clips.
         y : ignored
+        out : ndarray or numpy.memmap, default=None
+            As in :meth:`transform`, of the shape returned here.
 
         Returns
         -------
         X_out : ndarray, float32
             ``(n_samples, n_views, n_frames, n_features)`` with augmentation, otherwise as
             :meth:`transform`.
+
+        Examples
+        --------
+        Features straight into a file, which ``SERClassifier.fit`` trains from in batches:
+
+        >>> import tempfile, numpy as np
+        >>> from pathlib import Path
+        >>> from sklearn_ser import AudioFeatureTransformer
+        >>> waves = [np.random.default_rng(i).standard_normal(8000) * 0.1 for i in range(3)]
+        >>> aft = AudioFeatureTransformer(duration=0.5, augment=["noise"], random_state=0)
+        >>> shape = aft.fit(waves).output_shape(len(waves), augment=True)
+        >>> shape
+        (3, 2, 16, 64)
+        >>> path = Path(tempfile.mkdtemp()) / "features.npy"
+        >>> X = np.lib.format.open_memmap(path, mode="w+", dtype="float32", shape=shape)
+        >>> aft.fit_transform(waves, out=X) is X
+        True
         """
         self.fit(X, y)
-        return self._extract(X, augment=self.n_views_ > 1)
+        return self._extract(X, augment=self.n_views_ > 1, out=out)
 
-    def _extract(self, X, *, augment: bool):
+    def output_shape(self, n_samples, *, augment=False):
+        """Shape of the features of ``n_samples`` clips: what to preallocate as ``out``.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of clips.
+        augment : bool, default=False
+            True for :meth:`fit_transform` with augmentation (a views axis), False for
+            :meth:`transform`.
+
+        Returns
+        -------
+        shape : tuple of int
+        """
+        check_is_fitted(self)
+        views = (self.n_views_,) if augment and self.n_views_ > 1 else ()
+        frames = () if self.output == "stats" else (self.n_frames_,)
+        return (int(n_samples), *views, *frames, len(self.feature_names_out_))
+
+    def _extract(self, X, *, augment: bool, out=None):
         # a cache is keyed on file content, so only then is every file read for its digest
         sources = clip_sources(self, X, reset=False, content_keys=self.memory is not None)
         _, augmentations = self._check_settings()
         config = self._config(augmentations if augment else ())
         seeds = view_seeds(self.random_state, len(sources)) if augment else None
+        if out is not None:
+            out = check_out(out, self.output_shape(len(sources), augment=augment))
         return map_clips(_clip_features, sources, config, seeds, n_jobs=self.n_jobs,
                          memory=self.memory, verbose=self.verbose,
-                         shape_hint="; with duration=None use output='stats'")
+                         shape_hint="; with duration=None use output='stats'", out=out)

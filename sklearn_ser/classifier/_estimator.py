@@ -371,9 +371,11 @@ class SERClassifier(_Inference, KerasClassifier):
         X, y = validate_fit_input(self, X, y)
         classes = np.unique(y)
         weights = clip_weights(sample_weight, X, y, self.class_weight)
+        # rows of X to train on, as indices: X[keep] would copy a disk-backed X whole
+        rows = np.arange(y.shape[0])
         if weights is not None and np.any(weights == 0):
-            keep = weights > 0
-            X, y, weights = X[keep], y[keep], weights[keep]
+            rows = np.flatnonzero(weights > 0)
+            y, weights = y[rows], weights[rows]
         present = np.unique(y)
         if present.size < 2:
             raise ValueError(
@@ -394,7 +396,7 @@ class SERClassifier(_Inference, KerasClassifier):
 
         fit_args = {**routed["fit"]}
         batches = ViewBatches(
-            X, train, targets[train], None if weights is None else weights[train],
+            X, rows[train], targets[train], None if weights is None else weights[train],
             views_per_epoch=n_views if self.views_per_epoch is None else self.views_per_epoch,
             batch_size=fit_args.pop("batch_size", self.batch_size), seed=seed,
             shuffle=fit_args.pop("shuffle", True),
@@ -402,12 +404,12 @@ class SERClassifier(_Inference, KerasClassifier):
         validation_data = None
         if val is not None:
             # validation clips are judged as test clips are: clean view only
-            X_val = np.asarray(X[val, 0], dtype=np.float32)
+            X_val = np.asarray(X[rows[val], 0], dtype=np.float32)
             validation_data = ((X_val, targets[val]) if weights is None
                                else (X_val, targets[val], weights[val]))
         # one frame minus its own mean is zero: centring needs sequences
         self.clip_centering_ = bool(self.clip_centering) and self.input_shape_[0] > 1
-        mean, variance = feature_stats(X, train, center_clips=self.clip_centering_)
+        mean, variance = feature_stats(X, rows[train], center_clips=self.clip_centering_)
         monitor = "loss" if val is None else "val_loss"
         n_steps = self.epochs * len(batches)
 
