@@ -518,3 +518,20 @@ def test_a_failed_save_leaves_the_previous_file(tmp_path, small_model):
         save(AudioFeatureTransformer(augment=[_augmentation]), small_model)
     assert small_model.read_bytes() == before
     assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["small.skser"]
+
+
+def test_opensmile_pipeline_round_trip(tmp_path):
+    pytest.importorskip("opensmile")
+    from sklearn_ser import OpenSmileTransformer
+
+    rng = np.random.default_rng(0)
+    t = np.arange(16000) / 16000
+    waves = [0.3 * np.sin(2 * np.pi * (120 + 15 * i) * t) + 0.01 * rng.standard_normal(t.size)
+             for i in range(8)]
+    y = np.repeat(["low", "high"], 4)
+    pipe = make_pipeline(OpenSmileTransformer("eGeMAPSv02", input_sr=16000), StandardScaler(),
+                         LogisticRegression(max_iter=500)).fit(waves, y)
+    path = save(pipe, tmp_path / "smile.skser")
+    loaded = load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(waves), pipe.predict_proba(waves))
+    assert (loaded[0].get_feature_names_out() == pipe[0].get_feature_names_out()).all()

@@ -26,6 +26,9 @@ from ._archive import ModelFileError
 NATIVE_CLASSES = {
     "sklearn_ser.AudioFeatureTransformer": ("sklearn_ser.transformer", "AudioFeatureTransformer"),
     "sklearn_ser.SERClassifier": ("sklearn_ser.classifier", "SERClassifier"),
+    "sklearn_ser.OpenSmileTransformer": ("sklearn_ser.smile", "OpenSmileTransformer"),
+    "sklearn_ser.SpeechEmbeddingTransformer": ("sklearn_ser.embeddings",
+                                               "SpeechEmbeddingTransformer"),
     "sklearn.pipeline.Pipeline": ("sklearn.pipeline", "Pipeline"),
     "sklearn.pipeline.FeatureUnion": ("sklearn.pipeline", "FeatureUnion"),
     "sklearn.ensemble.VotingClassifier": ("sklearn.ensemble", "VotingClassifier"),
