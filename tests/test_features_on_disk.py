@@ -61,7 +61,7 @@ def test_out_of_the_wrong_kind_is_refused_before_any_clip(make, error, message, 
 def test_read_only_memmap_is_refused(tmp_path):
     aft = AudioFeatureTransformer(duration=0.5).fit(_waves(2))
     np.save(tmp_path / "f.npy", np.zeros(aft.output_shape(2), dtype=np.float32))
-    with pytest.raises(ValueError, match="read-only.*mode='r\\+'"):
+    with pytest.raises(ValueError, match=r"read-only.*mode='r\+'"):
         aft.transform(_waves(2), out=np.load(tmp_path / "f.npy", mmap_mode="r"))
 
 
