@@ -209,18 +209,22 @@ def test_python_dash_m_runs_the_cli():
 
 # ------------------------------------------------------------------ end to end
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory):
-    """One tiny `compare` run: two architectures, two folds, one epoch."""
-    out = tmp_path_factory.mktemp("compare")
+def run_captured(argv, out):
+    """(status, stdout, stderr, out) of a command, outside capsys (module fixtures)."""
     stdout, stderr = StringIO(), StringIO()
-    argv = ["compare", *TINY_DATA, "--epochs", "1", "--cv", "2", "--archs", "cnn", "cnn_gru",
-            "--validation-fraction", "0.5", "--out", str(out)]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sys, "stdout", stdout)
         mp.setattr(sys, "stderr", stderr)
         status = main(argv)
     return status, stdout.getvalue(), stderr.getvalue(), out
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """One tiny `compare` run: two architectures, two folds, one epoch."""
+    out = tmp_path_factory.mktemp("compare")
+    return run_captured(["compare", *TINY_DATA, "--epochs", "1", "--cv", "2", "--archs", "cnn",
+                         "cnn_gru", "--validation-fraction", "0.5", "--out", str(out)], out)
 
 
 @pytest.fixture(scope="module")
@@ -622,21 +626,27 @@ def test_missing_opensmile_extra_says_how_to_install_it(capsys, monkeypatch, arg
     assert_one_line_error(err, "openSMILE", "pip install 'sklearn-ser[opensmile]'")
 
 
+def run_cli(*argv):
+    """(status, stdout, stderr) of ``python -m sklearn_ser`` in a fresh process.
+
+    openSMILE runs in a subprocess: its native library crashes in a process where TensorFlow
+    was loaded before it (as in this test session); the command line itself loads openSMILE
+    first.
+    """
+    result = subprocess.run([sys.executable, "-m", "sklearn_ser", *argv], capture_output=True,
+                            text=True, timeout=900)
+    return result.returncode, result.stdout, result.stderr
+
+
 @pytest.fixture(scope="module")
 def smile_study(tmp_path_factory):
     """compare: cnn on eGeMAPS low-level descriptors beside an eGeMAPS + logreg row."""
     pytest.importorskip("opensmile")
     out = tmp_path_factory.mktemp("compare_smile")
-    stdout, stderr = StringIO(), StringIO()
     # any spelling of the set: openSMILE's own is eGeMAPSv02
-    argv = ["compare", *TINY_DATA, "--epochs", "1", "--cv", "2", "--archs", "cnn",
-            "--features", "smile-lld:egemapsv02", "--no-augment",
-            "--baselines", "egemaps+logreg", "--out", str(out)]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sys, "stdout", stdout)
-        mp.setattr(sys, "stderr", stderr)
-        status = main(argv)
-    return status, stdout.getvalue(), stderr.getvalue(), out
+    return (*run_cli("compare", *TINY_DATA, "--epochs", "1", "--cv", "2", "--archs", "cnn",
+                     "--features", "smile-lld:egemapsv02", "--no-augment",
+                     "--baselines", "egemaps+logreg", "--out", str(out)), out)
 
 
 def test_compare_with_opensmile_features_and_a_baseline_row(smile_study):
@@ -670,12 +680,11 @@ def test_compare_with_opensmile_features_and_a_baseline_row(smile_study):
 
 
 @requires_opensmile
-def test_train_on_opensmile_functionals(capsys, tmp_path):
+def test_train_on_opensmile_functionals(tmp_path):
     from sklearn_ser.persistence import NATIVE_CLASSES
 
     path = tmp_path / "egemaps.skser"
-    code, out, err = run(capsys, "train", *TINY_DATA, "--features", "egemaps",
-                         "--out", str(path))
+    code, out, err = run_cli("train", *TINY_DATA, "--features", "egemaps", "--out", str(path))
     if "sklearn_ser.OpenSmileTransformer" not in NATIVE_CLASSES:
         # the safe format cannot hold the pipeline yet: refused before any data is loaded
         assert code == 1 and out == "" and not path.exists()
@@ -691,5 +700,34 @@ def test_train_on_opensmile_functionals(capsys, tmp_path):
     assert model.named_steps["features"].feature_set == "eGeMAPSv02"
     assert model.named_steps["clf"].C == 0.1
     assert model.classes_.tolist() == EMOTIONS
-    t = np.arange(SR) / SR
-    assert model.predict([0.3 * np.sin(2 * np.pi * 180 * t)]).shape == (1,)
+    predict = ("import numpy as np, sys; from sklearn_ser import load; "
+               "t = np.arange(16000) / 16000; "
+               "print(load(sys.argv[1]).predict([0.3 * np.sin(2 * np.pi * 180 * t)])[0])")
+    result = subprocess.run([sys.executable, "-c", predict, str(path)], capture_output=True,
+                            text=True, timeout=300)
+    assert result.stdout.strip() in EMOTIONS, result.stderr
+
+
+@requires_opensmile
+def test_compare_cache_serves_later_runs(tmp_path):
+    cache = tmp_path / "cache"
+
+    def compare(out):
+        code, _, err = run_cli("compare", *TINY_DATA, "--cv", "2", "--archs", "none",
+                               "--baselines", "egemaps+logreg", "egemaps+svc",
+                               "--cache", str(cache), "--out", str(tmp_path / out), "--quiet")
+        assert code == 0, err
+        return pd.read_csv(tmp_path / out / "results_folds.csv")
+
+    def cached_files():
+        return {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+
+    first = compare("first")
+    assert first["model"].unique().tolist() == ["egemaps+logreg", "egemaps+svc"]
+    stored = cached_files()
+    assert stored
+    second = compare("second")
+    # every clip's features were served from the cache: nothing new was computed or written
+    assert cached_files() == stored
+    pd.testing.assert_frame_equal(first.drop(columns="fit_time"),
+                                  second.drop(columns="fit_time"))

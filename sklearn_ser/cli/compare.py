@@ -7,7 +7,13 @@ import shlex
 from .. import __version__
 from .data import check_data_options, load_data
 from .errors import CommandError
-from .estimators import augmentations, check_archs, classifier_params, make_transformer
+from .estimators import (
+    augmentations,
+    cache_folder,
+    check_archs,
+    classifier_params,
+    make_transformer,
+)
 from .features import FUNCTIONALS, baseline_pipelines, parse_features
 from .options import check_output_dir
 from .parser import PROG
@@ -41,7 +47,7 @@ def _models(args):
     else:
         check_archs(archs, "--archs")
     baselines = baseline_pipelines(args.baselines, n_jobs=args.n_jobs,
-                                   random_state=args.random_state)
+                                   random_state=args.random_state, memory=cache_folder(args))
     return features, archs, baselines
 
 

@@ -11,7 +11,8 @@ from . import options
 from .errors import CommandError
 from .features import make_features
 
-__all__ = ["augmentations", "check_archs", "classifier_params", "make_transformer"]
+__all__ = ["augmentations", "cache_folder", "check_archs", "classifier_params",
+           "make_transformer"]
 
 
 def augmentations(values, *, per_clip=False):
@@ -52,4 +53,11 @@ def classifier_params(args) -> dict:
 def make_transformer(args, features, augment, *, verbose=0):
     """The feature transformer of the feature options (``features``: parsed --features)."""
     return make_features(features, duration=args.duration, augment=augment,
-                         n_jobs=args.n_jobs, random_state=args.random_state, verbose=verbose)
+                         n_jobs=args.n_jobs, random_state=args.random_state, verbose=verbose,
+                         memory=cache_folder(args))
+
+
+def cache_folder(args):
+    """``--cache`` (compare only) as the transformers' ``memory``: a folder name, or None."""
+    folder = getattr(args, "cache", None)
+    return None if folder is None else str(options.check_output_dir(folder, "--cache"))

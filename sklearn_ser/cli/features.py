@@ -84,13 +84,17 @@ def parse_features(text, option="--features") -> FeatureSet:
 
 
 def make_features(features: FeatureSet, *, duration, augment, n_jobs, random_state,
-                  verbose=0):
-    """The feature transformer of a :class:`FeatureSet` (its first pipeline step)."""
+                  verbose=0, memory=None):
+    """The feature transformer of a :class:`FeatureSet` (its first pipeline step).
+
+    ``memory`` (a folder) caches the features of each clip (``compare --cache``).
+    """
     from ..transformer import AudioFeatureTransformer
 
     if features.kind == "frames":
         return AudioFeatureTransformer(duration=duration, augment=augment, n_jobs=n_jobs,
-                                       random_state=random_state, verbose=verbose)
+                                       random_state=random_state, verbose=verbose,
+                                       memory=memory)
     from ..smile import OpenSmileTransformer
 
     if features.per_clip:
@@ -101,17 +105,17 @@ def make_features(features: FeatureSet, *, duration, augment, n_jobs, random_sta
                 "(mel, smile-lld:SET).")
         # each whole clip at its own rate: the functionals papers report (process_file's)
         return OpenSmileTransformer(features.smile_set, input_sr=defaults.SAMPLE_RATE,
-                                    n_jobs=n_jobs, verbose=verbose)
+                                    n_jobs=n_jobs, verbose=verbose, memory=memory)
     # sequences of a fixed length at one rate (a whole number of frames for every corpus),
     # trimmed like the mel frames so that the same --duration holds the same speech
     return OpenSmileTransformer(features.smile_set, level="lld", sr=defaults.SAMPLE_RATE,
                                 duration=duration, top_db=AudioFeatureTransformer().top_db,
                                 augment=augment, n_jobs=n_jobs, random_state=random_state,
-                                verbose=verbose)
+                                verbose=verbose, memory=memory)
 
 
 def classical_pipeline(features: FeatureSet, estimator: str, *, n_jobs=None,
-                       random_state=None, verbose=0):
+                       random_state=None, verbose=0, memory=None):
     """``Pipeline([features, StandardScaler, estimator])`` on openSMILE functionals."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
@@ -123,7 +127,7 @@ def classical_pipeline(features: FeatureSet, estimator: str, *, n_jobs=None,
         "svc": lambda: SVC(class_weight="balanced", random_state=random_state),
     }[estimator]()
     steps = make_features(features, duration=None, augment=None, n_jobs=n_jobs,
-                          random_state=random_state, verbose=verbose)
+                          random_state=random_state, verbose=verbose, memory=memory)
     return Pipeline([("features", steps), ("scale", StandardScaler()), ("clf", final)])
 
 
@@ -142,10 +146,14 @@ def parse_baseline(text, option="--baselines") -> tuple[FeatureSet, str]:
     return parsed, estimator.lower()
 
 
-def baseline_pipelines(texts, *, n_jobs=None, random_state=None) -> dict:
-    """The classical pipelines of ``--baselines``, by the name the user gave."""
+def baseline_pipelines(texts, *, n_jobs=None, random_state=None, memory=None) -> dict:
+    """The classical pipelines of ``--baselines``, by the name the user gave.
+
+    With ``memory``, baselines on the same functionals share the cached features.
+    """
     texts = list(texts or [])
     if len({t.strip().lower() for t in texts}) != len(texts):
         raise CommandError(f"--baselines names the same baseline twice: {' '.join(texts)}.")
     return {t.strip(): classical_pipeline(*parse_baseline(t), n_jobs=n_jobs,
-                                          random_state=random_state) for t in texts}
+                                          random_state=random_state, memory=memory)
+            for t in texts}

@@ -160,6 +160,12 @@ def _add_compare(sub):
     compare.add_argument("--no-ensemble", dest="ensemble", action="store_false",
                          help="leave out the soft-voting ensemble row")
     compare.add_argument(
+        "--cache", metavar="DIR",
+        help="cache the features of every clip in DIR (created if needed; keyed on the "
+             "audio's content and the feature settings), for the architectures and the "
+             "baselines: later folds, baselines on the same functionals and later runs reuse "
+             "them, and their fit times then leave the extraction out (default: no cache)")
+    compare.add_argument(
         "--baselines", nargs="+", metavar="FEATURES+EST", default=[],
         help="classical rows beside the architectures, fitted on the same folds: openSMILE "
              "functionals (egemaps = eGeMAPSv02, compare = ComParE_2016, or smile:SET) + "
