@@ -106,3 +106,43 @@ def test_architecture_study_matches_the_local_one(client, corpus):
     found, n_tasks = _on_dask(client, study)
     assert n_tasks > 0  # the clips of every fold were extracted on the cluster
     assert found.folds.drop(columns="fit_time").equals(expected)
+
+
+# ------------------------------------------------------------------ sklearn-ser compare --scheduler
+
+def test_scheduler_option_runs_joblib_on_the_cluster(client, capsys):
+    from joblib import Parallel, delayed
+
+    from sklearn_ser.cli.output import Console
+    from sklearn_ser.cli.scheduler import dask_scheduler
+
+    with get_task_stream(client=client) as stream, \
+            dask_scheduler(client.scheduler.address, Console(quiet=False)):
+        squares = Parallel()(delayed(pow)(i, 2) for i in range(4))
+    assert squares == [0, 1, 4, 9]
+    assert len(stream.data) == 4
+    assert "2 workers" in capsys.readouterr().err
+
+
+def test_unreachable_scheduler_is_one_clear_error(capsys, monkeypatch):
+    import time
+
+    from sklearn_ser.cli import main, scheduler
+
+    monkeypatch.setattr(scheduler, "SCHEDULER_TIMEOUT", 1)
+    start = time.perf_counter()
+    status = main(["compare", "--scheduler", "tcp://127.0.0.1:9", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1
+    assert "--scheduler tcp://127.0.0.1:9: no dask scheduler answered within 1 s" in err[-1]
+    assert time.perf_counter() - start < 30  # before any data is loaded
+
+
+def test_scheduler_without_dask_installed_says_what_to_install(capsys, monkeypatch):
+    import sys
+
+    from sklearn_ser.cli import main
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if absent
+    assert main(["compare", "--scheduler", "tcp://127.0.0.1:8786", "--quiet"]) == 1
+    assert "pip install 'sklearn-ser[dask]'" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from .estimators import (
 from .features import FUNCTIONALS, baseline_pipelines, parse_features
 from .options import check_output_dir
 from .parser import PROG
+from .scheduler import dask_scheduler
 
 __all__ = ["run"]
 
@@ -52,6 +53,11 @@ def _models(args):
 
 
 def run(args, console) -> int:
+    with dask_scheduler(getattr(args, "scheduler", None), console):
+        return _run(args, console)
+
+
+def _run(args, console) -> int:
     augment = augmentations(args.augment)
     features, archs, baselines = _models(args)
     if args.cv == "corpus" and len(args.corpus) < 2:

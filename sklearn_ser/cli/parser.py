@@ -178,6 +178,10 @@ def _add_compare(sub):
                          help="write the report here: results_folds.csv, "
                               "results_summary.csv, results.json, report.md, "
                               "confusion_<model>.png, curves_<arch>.png")
+    compare.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run the feature extraction on the dask.distributed cluster "
+                              "of this scheduler (e.g. tcp://10.0.0.5:8786; needs the 'dask' "
+                              "extra, and the audio at the same paths on every worker)")
     _add_quiet(compare, "no progress bars or status lines (the table is still printed)")
 
 
