@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import defaults
 from ..datasets import EMOTIONS
 from ..progress import is_terminal
 from .data import check_data_options, load_data
@@ -35,14 +36,17 @@ def _print_evaluation(evaluation, labels, header):
 def run(args, console) -> int:
     check_data_options(args)
     out = check_output_dir(args.out, "--out") if args.out else None
-    model = load_model(args.model, trust_pickle=args.trust_pickle)
+    model = load_model(args.model, trust_pickle=args.trust_pickle, windows=False)
     transformer = model.steps[0][1]
     classes = [str(c) for c in model.classes_]
     known = [c for c in classes if c in EMOTIONS]
-    if transformer.duration is None and args.corpus == [DEMO]:
+    # functionals summarise each whole clip, so demo clips of any length do
+    per_clip = getattr(transformer, "level", None) == "functionals"
+    duration = transformer.duration or (defaults.CLIP_DURATION if per_clip else None)
+    if duration is None and args.corpus == [DEMO]:
         raise CommandError("the model has no clip duration; evaluate it on a real corpus.")
     data = load_data(
-        args, sr=transformer.input_sr or transformer.sr, duration=transformer.duration or 0,
+        args, sr=transformer.input_sr or transformer.sr, duration=duration or 0,
         demo_seed=1 if args.demo_seed is None else args.demo_seed, console=console,
         emotions=known if len(known) == len(classes) else None)
     console.info(f"Data: {data.source}: {data.describe()}")

@@ -14,8 +14,24 @@ from .errors import CommandError
 __all__ = ["check_can_save", "load_model", "save_model", "set_runtime"]
 
 
-def load_model(path, *, trust_pickle=False):
-    """The fitted pipeline in ``path``; a user error names the file and the reason."""
+def _check_per_clip_model(model):
+    """A pipeline on openSMILE functionals (``train --features egemaps``), or TypeError."""
+    from ..smile import OpenSmileTransformer
+
+    steps = getattr(model, "steps", None)
+    if not steps or not isinstance(steps[0][1], OpenSmileTransformer):
+        raise TypeError(f"got {type(model).__name__}, not a Pipeline whose first step is an "
+                        "AudioFeatureTransformer or an OpenSmileTransformer (what "
+                        "'sklearn-ser train' saves).")
+
+
+def load_model(path, *, trust_pickle=False, windows=True):
+    """The fitted pipeline in ``path``; a user error names the file and the reason.
+
+    ``windows``: the model must analyse windows of a recording (``predict``), so its first
+    step is an :class:`~sklearn_ser.AudioFeatureTransformer`; otherwise (``evaluate``) a
+    pipeline on openSMILE functionals is accepted too.
+    """
     from ..persistence import load_model_file
     from ..windows import audio_transformer
 
@@ -38,7 +54,15 @@ def load_model(path, *, trust_pickle=False):
     try:
         audio_transformer(model)
     except TypeError as exc:
-        raise CommandError(f"'{path}' is not an sklearn-ser model: {exc}") from exc
+        try:
+            _check_per_clip_model(model)
+        except TypeError:
+            raise CommandError(f"'{path}' is not an sklearn-ser model: {exc}") from exc
+        if windows:
+            raise CommandError(
+                f"'{path}' classifies whole clips from openSMILE functionals; the windowed "
+                "analysis of recordings needs a model on frame features (train --features mel "
+                "or smile-lld:SET). Score it on a corpus with 'sklearn-ser evaluate'.") from exc
     return model
 
 
