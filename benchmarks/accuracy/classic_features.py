@@ -61,22 +61,25 @@ def cpu_seconds() -> float:
 
 
 def functionals(corpus: str, data_root: Path, feature_set: str, n_jobs: int):
-    """(X, y, groups, extraction CPU s) from the cache, or extracted and cached."""
+    """(X, y, groups, (extraction CPU s, wall s)) from the cache (Nones), or extracted."""
     path = CACHE / f"{corpus}_{feature_set}.npz"
     data = load_corpus(corpus, data_root / FOLDERS[corpus])
     files = np.asarray([os.path.basename(p) for p in data.X])
     if path.exists():
         cached = np.load(path, allow_pickle=False)
         if np.array_equal(cached["files"], files):
-            return cached["X"], np.asarray(data.y), np.asarray(data.groups), None
+            return cached["X"], np.asarray(data.y), np.asarray(data.groups), (None, None)
         print(f"{path.name} holds other files than the corpus: extracting again")
     cpu, wall = cpu_seconds(), time.perf_counter()
     X = OpenSmileTransformer(feature_set, n_jobs=n_jobs, verbose=1).fit_transform(list(data.X))
     cpu, wall = cpu_seconds() - cpu, time.perf_counter() - wall
-    print(f"{corpus} {feature_set}: {X.shape} extracted in {wall:.0f} s wall, {cpu:.0f} s CPU")
+    # joblib's workers outlive the call, so their CPU time is not in RUSAGE_CHILDREN yet
+    cpu = cpu if n_jobs == 1 else None
+    print(f"{corpus} {feature_set}: {X.shape} extracted in {wall:.0f} s wall"
+          + ("" if cpu is None else f", {cpu:.0f} s CPU"))
     CACHE.mkdir(exist_ok=True)
     np.savez(path, X=X, files=files)
-    return X, np.asarray(data.y), np.asarray(data.groups), cpu
+    return X, np.asarray(data.y), np.asarray(data.groups), (cpu, wall)
 
 
 def main():
@@ -91,8 +94,8 @@ def main():
 
     rows = []
     for feature_set in args.feature_sets:
-        X, y, groups, extraction_cpu = functionals(args.corpus, args.data, feature_set,
-                                                   args.n_jobs)
+        X, y, groups, (extraction_cpu, extraction_wall) = functionals(
+            args.corpus, args.data, feature_set, args.n_jobs)
         print(f"{args.corpus}: {len(y)} clips, {np.unique(groups).size} speakers, "
               f"{np.unique(y).size} emotions, {X.shape[1]} {feature_set} functionals")
         for name, make in ESTIMATORS.items():
@@ -107,6 +110,7 @@ def main():
                 "accuracy": float(scores["test_accuracy"].mean()),
                 "cv_wall_s": round(time.perf_counter() - wall, 1),
                 "extraction_cpu_s": None if extraction_cpu is None else round(extraction_cpu),
+                "extraction_wall_s": None if extraction_wall is None else round(extraction_wall),
                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             }
             with RESULTS.open("a") as fh:
