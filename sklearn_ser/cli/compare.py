@@ -90,11 +90,14 @@ def _run(args, console) -> int:
         progress=not args.quiet)
     n_folds = result.settings["n_folds"]
 
+    runs = []
+    if archs:
+        runs.append(f"{args.epochs} epochs, features: {features.describe()}, augmentation: "
+                    f"{', '.join(augment) if augment else 'none'}")
+    if baselines:
+        runs.append(f"baselines: {', '.join(baselines)}")
     print(f"Speaker-independent cross-validation: {data.source}, {n_folds} folds "
-          f"({cv_text}), {args.epochs} epochs, features: {features.describe()}, augmentation: "
-          f"{', '.join(augment) if augment else 'none'}"
-          f"{'; baselines: ' + ', '.join(baselines) if baselines else ''}. "
-          "Mean ± std over folds.")
+          f"({cv_text}), {'; '.join(runs)}. Mean ± std over folds.")
     print(format_table(result.summary))
     console.info(f"Total time {result.total_time:.0f} s (feature extraction "
                  f"{sum(result.extraction_time):.0f} s).")
