@@ -7,6 +7,7 @@ and runs its own ``opensmile.Smile`` (built once per process) on it. See
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -42,7 +43,34 @@ _MAX_OVERSHOOT = 2.0
 _FRAME_TOLERANCE = 2
 
 
+def _load_smile_library_first():
+    """Load openSMILE's C library resolving its own symbols before anything global.
+
+    libSMILEapi exports thousands of generic symbols (libsvm's ``svm_*``, C++ helpers) that
+    TensorFlow's libraries, loaded with RTLD_GLOBAL, also define: loaded after TensorFlow, it
+    binds some of its calls to TensorFlow's copies and crashes (a segmentation fault or
+    "malloc(): invalid size" in ``process_signal``). RTLD_DEEPBIND makes it prefer its own
+    definitions; opensmile's later ``cdll.LoadLibrary`` of the same path gets this handle.
+    """
+    import ctypes
+    import importlib.util
+    import os
+    from pathlib import Path
+
+    if "opensmile" in sys.modules or not hasattr(os, "RTLD_DEEPBIND"):
+        return
+    spec = importlib.util.find_spec("opensmile")
+    if spec is None or spec.origin is None:
+        return
+    for lib in sorted(Path(spec.origin).parent.glob("core/bin/*/libSMILEapi.so")):
+        try:
+            ctypes.CDLL(str(lib), mode=os.RTLD_DEEPBIND | os.RTLD_LOCAL)
+        except OSError:  # a library for another platform in the wheel
+            continue
+
+
 def _import_opensmile():
+    _load_smile_library_first()
     try:
         import opensmile
     except ImportError as exc:

@@ -11,6 +11,12 @@ import soundfile as sf
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# Tests import opensmile themselves (to compare with it), after other modules imported
+# TensorFlow: its C library must be bound first, as the library does (see _smile_worker).
+from sklearn_ser._smile_worker import _load_smile_library_first
+
+_load_smile_library_first()
+
 SR = 16000
 SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 EMODB_DIR = SHARED_DATA / "emodb"

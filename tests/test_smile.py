@@ -1,7 +1,9 @@
 """OpenSmileTransformer: openSMILE's feature sets through the library's audio front end."""
 
+import os
 import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -245,3 +247,21 @@ def test_emodb_clips_equal_process_file(emodb_paths):
     paths = emodb_paths[:3]
     ref = opensmile.Smile(feature_set="eGeMAPSv02").process_files(paths).to_numpy()
     np.testing.assert_array_equal(OpenSmileTransformer().fit_transform(paths), ref)
+
+
+def test_works_after_tensorflow_was_imported(tmp_path):
+    # openSMILE's library, loaded after TensorFlow's, crashed the process in process_signal
+    script = textwrap.dedent("""
+        import tensorflow
+        import numpy as np
+        from sklearn_ser import OpenSmileTransformer
+        wave = np.random.default_rng(0).normal(size=16000).astype("float32") * 0.1
+        for level in ("functionals", "lld"):
+            out = OpenSmileTransformer("eGeMAPSv02", level=level, duration=1.0,
+                                       input_sr=16000).fit_transform([wave])
+            assert np.isfinite(out).all(), level
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]
