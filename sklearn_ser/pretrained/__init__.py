@@ -1,4 +1,4 @@
-"""The pretrained model: emotions of acted English speech out of the box, offline.
+"""The pretrained model: emotions of acted speech out of the box, offline.
 
 :func:`load_pretrained` returns the fitted Pipeline shipped in this package (the safe model
 format of :mod:`sklearn_ser.persistence`, never a pickle); :func:`model_card` its training
@@ -36,22 +36,26 @@ def load_pretrained():
     """The pretrained Pipeline: audio paths or waveforms in, six emotions out.
 
     ``Pipeline(AudioFeatureTransformer, SERClassifier("cnn_gru"))`` trained on acted
-    English speech (CREMA-D and TESS, six emotions: angry, disgust, fear, happy, neutral,
-    sad). It is loaded from the file shipped in the package, offline, without unpickling;
-    each call returns a new, independent Pipeline. Waveforms are taken at 16 kHz (the
-    feature step's ``sr``); set ``input_sr`` on the first step for others. Clips are cut or
-    padded to 2 s; use :func:`sklearn_ser.windows.analyse_recording` (or
+    speech of three corpora (CREMA-D and TESS in English, EmoDB in German; 7,438 + 2,400 +
+    454 clips of six emotions: angry, disgust, fear, happy, neutral, sad), chosen by
+    leave-one-corpus-out. It is loaded from the file shipped in the package, offline,
+    without unpickling; each call returns a new, independent Pipeline. Waveforms are taken
+    at 16 kHz (the feature step's ``sr``); set ``input_sr`` on the first step for others.
+    Clips are cut or padded to 2 s; use :func:`sklearn_ser.windows.analyse_recording` (or
     ``sklearn-ser predict``) for longer recordings.
 
-    Terms of use: research and non-commercial use only. The model is trained on TESS,
-    licensed CC BY-NC-ND 4.0 (non-commercial), and on CREMA-D, licensed ODbL 1.0 /
-    Database Contents License (attribution). Cite both corpora when you use it:
+    Terms of use: non-commercial research use only. The training data set them: TESS is
+    licensed CC BY-NC-ND 4.0 (non-commercial), EmoDB is free of charge for research use,
+    CREMA-D is licensed ODbL 1.0 with its contents under the Database Contents License
+    (attribution). Cite all three corpora when you use the model:
 
     - Cao H, Cooper DG, Keutmann MK, Gur RC, Nenkova A, Verma R (2014). CREMA-D:
       Crowd-sourced Emotional Multimodal Actors Dataset. IEEE Transactions on Affective
       Computing 5(4): 377-390. doi:10.1109/TAFFC.2014.2336244
     - Pichora-Fuller MK, Dupuis K (2020). Toronto emotional speech set (TESS). Borealis, V1.
       doi:10.5683/SP2/E8H2MF
+    - Burkhardt F, Paeschke A, Rolfes M, Sendlmeier WF, Weiss B (2005). A database of German
+      emotional speech. Proc. Interspeech 2005, 1517-1520.
 
     Its measured accuracy, intended use and limits (acted speech; six emotions; not a
     judgement of anyone's feelings) are in :func:`model_card` and the documentation's
@@ -104,7 +108,7 @@ def model_card() -> dict:
     >>> card["emotions"]
     ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad']
     >>> sorted(d["corpus"] for d in card["training_data"])
-    ['crema_d', 'tess']
+    ['crema_d', 'emodb', 'tess']
     """
     if not CARD_FILE.is_file():
         raise _missing(CARD_FILE, "model card")
