@@ -31,14 +31,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import _status_mb  # benchmarks/ is sys.path[0]
 
 SHAPE = (6, 63, 64)
 
 
 def rss_anon_mb() -> float:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) / 1024 for line in status
-                    if line.startswith("RssAnon:"))
+    """Anonymous resident memory of this process, MiB: what it allocated, not page cache."""
+    return _status_mb("RssAnon")
 
 
 def _extract_seconds(aft, paths):
