@@ -1,8 +1,8 @@
 """sklearn-ser: Speech Emotion Recognition that speaks scikit-learn.
 
 Public names: :class:`AudioFeatureTransformer`, :class:`SERClassifier`,
-:class:`OpenSmileTransformer`, :class:`SpeechEmbeddingTransformer`, :func:`save` and
-:func:`load`; corpora in :mod:`sklearn_ser.datasets`, splitters in
+:class:`OpenSmileTransformer`, :class:`SpeechEmbeddingTransformer`, :func:`save`,
+:func:`load` and :func:`load_pretrained`; corpora in :mod:`sklearn_ser.datasets`, splitters in
 :mod:`sklearn_ser.model_selection`.
 """
 
@@ -19,6 +19,7 @@ _LAZY = {
     "SERClassifier": ".classifier",
     "SpeechEmbeddingTransformer": ".embeddings",
     "load": ".persistence",
+    "load_pretrained": ".pretrained",
     "save": ".persistence",
 }
 
