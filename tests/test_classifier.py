@@ -530,3 +530,11 @@ def test_clip_centering_is_skipped_for_one_frame_input(data):
     clf = tiny(epochs=1).fit(X.mean(axis=1), y)  # 2-D: one frame per clip
     assert not clf.clip_centering_
     assert "clip_centering" not in [layer.name for layer in clf.model_.layers]
+
+
+def test_missing_labels_are_named_not_a_type_error(data):
+    X, y = data
+    y = y.astype(object)
+    y[[3, 7]] = None
+    with pytest.raises(ValueError, match=r"2 missing label\(s\) \(None\), at positions \[3, 7\]"):
+        tiny().fit(X, y)

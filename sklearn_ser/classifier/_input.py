@@ -55,6 +55,13 @@ def validate_fit_input(estimator, X, y):
             raise ValueError(f"X has an empty axis: shape {X.shape}.")
         # validate_data counted axis 1 (frames or views); the features are the last axis
         estimator.n_features_in_ = X.shape[-1]
+    if y.dtype == object:
+        missing = [i for i, label in enumerate(y) if label is None]
+        if missing:
+            raise ValueError(
+                f"y holds {len(missing)} missing label(s) (None), at positions "
+                f"{missing[:5]}{' ...' if len(missing) > 5 else ''}: every clip needs a label."
+            )
     check_classification_targets(y)
     return X, y
 
