@@ -350,26 +350,6 @@ def test_emodb_fixture_tree(trees):
     assert genders["emodb_08"] == "female" and genders["emodb_16"] == "female"
 
 
-@pytest.mark.data
-def test_emodb_real_copy_counts():
-    if not (EMODB_DIR / "wav").is_dir():
-        pytest.skip(f"real EmoDB copy not found at {EMODB_DIR}")
-    with no_corpus_warnings():
-        data = load_emodb(EMODB_DIR)
-    assert len(data.frame) == 535
-    assert data.frame["speaker"].nunique() == 10
-    assert data.frame["emotion"].value_counts().to_dict() == {
-        "angry": 127,
-        "boredom": 81,
-        "neutral": 79,
-        "happy": 71,
-        "fear": 69,
-        "sad": 62,
-        "disgust": 46,
-    }
-    assert data.frame.groupby("gender")["speaker"].nunique().to_dict() == {"female": 5, "male": 5}
-
-
 # --------------------------------------------------------------------------- layouts and reports
 
 

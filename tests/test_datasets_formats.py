@@ -170,6 +170,7 @@ def test_shared_emodb_copy_counts_through_the_registry():
     with warnings.catch_warnings(action="error", category=CorpusFileWarning):
         data = get_corpus("emodb").load(root)
     assert len(data.frame) == 535 and data.frame["speaker"].nunique() == 10
+    assert data.frame.groupby("gender")["speaker"].nunique().to_dict() == {"female": 5, "male": 5}
     assert data.frame["emotion"].value_counts().to_dict() == {
         "angry": 127,
         "boredom": 81,
