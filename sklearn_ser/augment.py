@@ -20,6 +20,7 @@ from numbers import Real
 import numpy as np
 import scipy.fft
 
+from ._docstrings import fill_doc
 from .decode import audio_info, check_waveform, load_audio, resample
 from .dsp import istft, phase_vocoder, stft
 
@@ -67,14 +68,11 @@ def _background(path: str, sr: int) -> np.ndarray:
     return load_audio(path, sr)
 
 
+@fill_doc
 def noise(y, sr, rng, *, snr_db=(15.0, 30.0), noise_files: Sequence | None = None):
     """Add Gaussian or background noise at a signal-to-noise ratio drawn from ``snr_db``.
 
-    Parameters
-    ----------
-    y : ndarray of shape (n_samples,)
-    sr : int
-    rng : numpy.random.Generator
+    {{augmentation_parameters}}
     snr_db : float or (float, float), default=(15, 30)
         Signal-to-noise ratio in dB (range drawn uniformly).
     noise_files : sequence of path-like, optional
@@ -136,6 +134,7 @@ def time_stretch(y: np.ndarray, rate: float) -> np.ndarray:
     return istft(stretched, _STRETCH_N_FFT, _STRETCH_HOP, round(y.shape[-1] / rate))
 
 
+@fill_doc
 def stretch_pitch(y, sr, rng, *, rate=(0.8, 1.2), n_steps=(-2.0, 2.0)):
     """Time-stretch by ``rate`` then pitch-shift by ``n_steps`` semitones.
 
@@ -144,11 +143,7 @@ def stretch_pitch(y, sr, rng, *, rate=(0.8, 1.2), n_steps=(-2.0, 2.0)):
     stretch factor are multiplied and the signal is resampled once. The output length is
     ``len(y) / rate`` (the caller pads or crops it).
 
-    Parameters
-    ----------
-    y : ndarray of shape (n_samples,)
-    sr : int
-    rng : numpy.random.Generator
+    {{augmentation_parameters}}
     rate : float or (float, float), default=(0.8, 1.2)
         Speed factor (> 1 is faster).
     n_steps : float or (float, float), default=(-2, 2)
@@ -173,10 +168,15 @@ def stretch_pitch(y, sr, rng, *, rate=(0.8, 1.2), n_steps=(-2.0, 2.0)):
     return resample(stretched, float(sr) / pitch_rate, sr)
 
 
+@fill_doc
 def shift(y, sr, rng, *, seconds=(-0.3, 0.3)):
     """Circularly shift the waveform in time by a number of seconds drawn from ``seconds``.
 
     The roll keeps every sample (the energy is unchanged), as in the seed recipe.
+
+    {{augmentation_parameters}}
+    seconds : float or (float, float), default=(-0.3, 0.3)
+        Shift in seconds; > 0 moves the signal later, its end wrapping round to the start.
 
     Examples
     --------
@@ -196,14 +196,11 @@ def _delayed_sum(y: np.ndarray, delay: int, decay: float) -> np.ndarray:
     return out
 
 
+@fill_doc
 def echo(y, sr, rng, *, delay=(0.1, 0.3), decay=(0.3, 0.6)):
     """Add one delayed, attenuated copy of the signal: ``y[t] + decay * y[t - delay]``.
 
-    Parameters
-    ----------
-    y : ndarray of shape (n_samples,)
-    sr : int
-    rng : numpy.random.Generator
+    {{augmentation_parameters}}
     delay : float or (float, float), default=(0.1, 0.3)
         Delay in seconds.
     decay : float or (float, float), default=(0.3, 0.6)
@@ -229,11 +226,22 @@ def _convolve_head(y: np.ndarray, h: np.ndarray) -> np.ndarray:
     return scipy.fft.irfft(spectrum, n_fft)[: y.size]
 
 
+@fill_doc
 def reverb(y, sr, rng, *, delay=(0.05, 0.15), decay=(0.2, 0.4), rt60=(0.2, 0.6), wet=(0.2, 0.4)):
     """Echo followed by room reverberation (as in the seed recipe).
 
     The reverberation is a convolution with a synthetic impulse response: exponentially
     decaying Gaussian noise that falls by 60 dB after ``rt60`` seconds, mixed in at ``wet``.
+
+    {{augmentation_parameters}}
+    delay : float or (float, float), default=(0.05, 0.15)
+        Delay of the echo in seconds (see :func:`echo`).
+    decay : float or (float, float), default=(0.2, 0.4)
+        Gain of the echo.
+    rt60 : float or (float, float), default=(0.2, 0.6)
+        Reverberation time in seconds.
+    wet : float or (float, float), default=(0.2, 0.4)
+        Share of the reverberated signal in the output, ``(1 - wet) * y + wet * reverberated``.
 
     Examples
     --------

@@ -124,6 +124,7 @@ def check_waveform(y, source="waveform") -> np.ndarray:
     Returns
     -------
     y : ndarray of shape (n_samples,), float32
+        The waveform, its channels averaged.
 
     Raises
     ------
@@ -291,6 +292,7 @@ def load_audio(path, sr: int, *, max_duration: float | None = None, offset: floa
     Returns
     -------
     y : ndarray of shape (n_samples,), float32
+        The file's channels averaged, resampled to ``sr`` Hz.
 
     Raises
     ------

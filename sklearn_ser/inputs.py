@@ -170,6 +170,7 @@ def decode_source(source: ClipSource, *, sr: int, input_sr: int | None = None,
     Returns
     -------
     y : ndarray of shape (n_samples,), float32
+        Mono samples at ``sr`` Hz.
 
     Raises
     ------

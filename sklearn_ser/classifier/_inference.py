@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_is_fitted
 
+from .._docstrings import fill_doc
 from ._input import validate_predict_input
 from ._training import single_frame_quiet
 
@@ -59,13 +60,11 @@ class _Inference:
                      for start in range(0, X.shape[0], chunk)]
         return np.concatenate(parts)
 
+    @fill_doc
     def predict_proba(self, X):
         """Class probabilities of each clip.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_frames, n_features) or (n_samples, n_features)
-            Clean feature sequences (no views axis), shaped as in ``fit``.
+        {{features_parameters}}
 
         Returns
         -------
@@ -77,13 +76,11 @@ class _Inference:
         # renormalise in float64: float32 softmax rows can miss 1 by a few ulp
         return proba / proba.sum(axis=1, keepdims=True)
 
+    @fill_doc
     def predict(self, X):
         """Most probable class of each clip.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_frames, n_features) or (n_samples, n_features)
-            Clean feature sequences (no views axis), shaped as in ``fit``.
+        {{features_parameters}}
 
         Returns
         -------
@@ -93,13 +90,11 @@ class _Inference:
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    @fill_doc
     def score(self, X, y, sample_weight=None):
         """Accuracy on ``(X, y)``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_frames, n_features) or (n_samples, n_features)
-            Clean feature sequences.
+        {{features_parameters}}
         y : array-like of shape (n_samples,)
             True labels.
         sample_weight : array-like of shape (n_samples,), default=None

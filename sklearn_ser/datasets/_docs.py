@@ -4,15 +4,15 @@ Every public loader and fetcher keeps a full numpydoc docstring of its own; the 
 are the same for all of them (the Bunch fields, the common options, a fetcher's Returns and
 Raises, the citation) are written once here and put in place of ``{{section}}`` placeholders
 by :func:`corpus_doc`, with the corpus' name, emotions and citation taken from its registry
-entry.
+entry. The placeholder mechanism is the package's own (:mod:`sklearn_ser._docstrings`).
 """
 
 from __future__ import annotations
 
 import inspect
-import re
 import textwrap
 
+from .._docstrings import fill_sections
 from ._registry import Corpus, get_corpus
 
 _BUNCH_FIELDS = """\
@@ -155,9 +155,6 @@ def _sections(info: Corpus, passed_on: str) -> dict[str, str]:
     return {key: text.format(**fields) for key, text in templates.items()}
 
 
-_PLACEHOLDER = re.compile(r"^(?P<indent>[ ]*)\{\{(?P<key>\w+)\}\}[ ]*$", re.MULTILINE)
-
-
 def corpus_doc(name: str):
     """Decorator: fill the ``{{section}}`` lines of a docstring for corpus ``name``.
 
@@ -174,15 +171,7 @@ def corpus_doc(name: str):
             for p in inspect.signature(function).parameters.values()
             if p.kind is p.KEYWORD_ONLY and p.name not in fetch_own
         )
-        sections = _sections(info, passed_on)
-
-        def fill(match: re.Match) -> str:
-            key = match["key"]
-            if key not in sections:
-                raise KeyError(f"unknown docstring section {key!r}; known: {sorted(sections)}")
-            return textwrap.indent(sections[key], match["indent"], lambda line: line.strip())
-
-        function.__doc__ = _PLACEHOLDER.sub(fill, function.__doc__)
+        function.__doc__ = fill_sections(function.__doc__, _sections(info, passed_on))
         return function
 
     return decorate
