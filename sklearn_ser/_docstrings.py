@@ -11,6 +11,7 @@ This module imports nothing from the package, so that any module can use it.
 
 from __future__ import annotations
 
+import inspect
 import re
 import textwrap
 from collections.abc import Mapping
@@ -61,8 +62,20 @@ def fill_sections(doc: str | None, sections: Mapping[str, str]) -> str | None:
     return _PLACEHOLDER.sub(fill, doc)
 
 
+def _class_sections(cls) -> dict[str, str]:
+    """The sections that name the class they are filled into."""
+    fit_parameters = SECTIONS["clips_fit_parameters"]
+    return {
+        "clips_fit_sections": f"{fit_parameters}\n\nReturns\n-------\nself : {cls.__name__}\n"
+        "    This estimator, fitted.",
+    }
+
+
 def fill_doc(obj):
     """Decorator: fill the ``{{name}}`` lines of ``obj``'s docstring from :data:`SECTIONS`.
+
+    On a class, the docstrings of the methods defined in its body are filled too, and the
+    sections may name the class (``{{clips_fit_sections}}``: a transformer's ``fit``).
 
     Examples
     --------
@@ -76,5 +89,13 @@ def fill_doc(obj):
     >>> [line.strip()[:12] for line in predict.__doc__.splitlines()[2:5]]
     ['Parameters', '----------', 'X : array-li']
     """
-    obj.__doc__ = fill_sections(obj.__doc__, SECTIONS)
+    if not isinstance(obj, type):
+        obj.__doc__ = fill_sections(obj.__doc__, SECTIONS)
+        return obj
+    sections = {**SECTIONS, **_class_sections(obj)}
+    obj.__doc__ = fill_sections(obj.__doc__, sections)
+    for member in vars(obj).values():
+        function = getattr(member, "__func__", member)  # static and class methods
+        if inspect.isfunction(function):
+            function.__doc__ = fill_sections(function.__doc__, sections)
     return obj

@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
+from ._docstrings import fill_doc
 from .audio import AudioInputError, fix_length, trim_silence
 from .clip_pipeline import READ_MARGIN
 from .decode import audio_info
@@ -78,6 +79,7 @@ def _load(model: str, revision, local_files_only: bool, cache_dir, device: str):
     return network.eval().to(device), extractor
 
 
+@fill_doc
 class SpeechEmbeddingTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     """Frozen embeddings of a pretrained speech model, pooled for scikit-learn or as sequences.
 
@@ -243,15 +245,7 @@ class SpeechEmbeddingTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstima
     def fit(self, X, y=None):
         """Validate the parameters and the input, and load the model (no weights change).
 
-        Parameters
-        ----------
-        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
-            Audio clips.
-        y : ignored
-
-        Returns
-        -------
-        self : SpeechEmbeddingTransformer
+        {{clips_fit_sections}}
         """
         clip_sources(self, X, reset=True)
         if self.pooling == "none" and self.duration is None:
@@ -285,10 +279,7 @@ class SpeechEmbeddingTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstima
     def transform(self, X):
         """Embeddings of the clips.
 
-        Parameters
-        ----------
-        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
-            Audio clips.
+        {{clips_parameters}}
 
         Returns
         -------

@@ -80,6 +80,16 @@ class FeatureParams:
         return 1 + (n_samples + 2 * (self.n_fft // 2) - self.n_fft) // self.hop_length
 
 
+def _frames_last(frames: np.ndarray) -> np.ndarray:
+    """librosa's ``(..., n_dims, n_frames)`` layout of frames-first data, as a view."""
+    return np.swapaxes(frames, -1, -2)
+
+
+def _librosa_view(frames_attribute: str, doc: str) -> property:
+    """Read-only property: attribute ``frames_attribute`` in librosa's layout."""
+    return property(lambda self: _frames_last(getattr(self, frames_attribute)), doc=doc)
+
+
 class SpectralContext:
     """Lazily computed, cached spectral representations of a batch of signals.
 
@@ -134,30 +144,17 @@ class SpectralContext:
         mfcc = self.mfcc_frames
         return np.matmul(_delta_operator(mfcc.shape[-2], order, 9), mfcc)
 
-    @property
-    def magnitude(self) -> np.ndarray:
-        """STFT magnitude, ``(..., n_bins, n_frames)``."""
-        return np.swapaxes(self.magnitude_frames, -1, -2)
-
-    @property
-    def power(self) -> np.ndarray:
-        """STFT power, ``(..., n_bins, n_frames)``."""
-        return np.swapaxes(self.power_frames, -1, -2)
-
-    @property
-    def log_mel(self) -> np.ndarray:
-        """Log-mel spectrogram in dB, ``(..., n_mels, n_frames)``."""
-        return np.swapaxes(self.log_mel_frames, -1, -2)
-
-    @property
-    def mfcc(self) -> np.ndarray:
-        """MFCCs, ``(..., n_mfcc, n_frames)``."""
-        return np.swapaxes(self.mfcc_frames, -1, -2)
+    magnitude = _librosa_view("magnitude_frames", "STFT magnitude, ``(..., n_bins, n_frames)``.")
+    power = _librosa_view("power_frames", "STFT power, ``(..., n_bins, n_frames)``.")
+    log_mel = _librosa_view(
+        "log_mel_frames", "Log-mel spectrogram in dB, ``(..., n_mels, n_frames)``."
+    )
+    mfcc = _librosa_view("mfcc_frames", "MFCCs, ``(..., n_mfcc, n_frames)``.")
 
     def delta(self, order: int) -> np.ndarray:
         """Delta (``order=1``) or delta-delta (``order=2``) of the MFCCs, like librosa's
         ``feature.delta(mfcc, width=9, order=order)``; ``(..., n_mfcc, n_frames)``."""
-        return np.swapaxes(self.delta_frames(order), -1, -2)
+        return _frames_last(self.delta_frames(order))
 
 
 @dataclass(frozen=True)

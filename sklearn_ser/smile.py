@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._docstrings import fill_doc
 from ._smile_worker import FEATURE_LEVELS, _import_opensmile, _smile, _smile_clip, _SmileConfig
 from .augment import resolve_augmentations
 from .extraction import ClipFeaturesMixin, map_clips, view_seeds
@@ -24,6 +25,7 @@ from .inputs import clip_sources
 __all__ = ["FEATURE_LEVELS", "OpenSmileTransformer"]
 
 
+@fill_doc
 class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     """openSMILE's standard feature sets (eGeMAPS, ComParE, ...) for scikit-learn and SERClassifier.
 
@@ -215,15 +217,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
 
         No statistics are learned from the audio.
 
-        Parameters
-        ----------
-        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
-            Audio clips.
-        y : ignored
-
-        Returns
-        -------
-        self : OpenSmileTransformer
+        {{clips_fit_sections}}
         """
         augmentations = self._check_settings(clip_sources(self, X, reset=True))
         try:
@@ -243,10 +237,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """openSMILE features of clean clips (never augmented).
 
-        Parameters
-        ----------
-        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
-            Audio clips.
+        {{clips_parameters}}
 
         Returns
         -------
@@ -263,11 +254,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         n_frames, n_features)``, view 0 being the clean clip; without it, the output equals
         ``fit(X).transform(X)``.
 
-        Parameters
-        ----------
-        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
-            Audio clips.
-        y : ignored
+        {{clips_fit_parameters}}
 
         Returns
         -------

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._docstrings import fill_doc
 from .augment import resolve_augmentations
 from .clip_pipeline import _clip_features, _Config
 from .decode import MAX_SR, MIN_SR
@@ -19,6 +20,7 @@ from .inputs import clip_sources
 __all__ = ["AudioFeatureTransformer"]
 
 
+@fill_doc
 class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     """Turn audio clips into frame-level feature sequences, with optional augmentation.
 
@@ -239,15 +241,7 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
     def fit(self, X, y=None):
         """Validate the parameters and the input; no audio statistics are learned.
 
-        Parameters
-        ----------
-        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
-            Audio clips.
-        y : ignored
-
-        Returns
-        -------
-        self : AudioFeatureTransformer
+        {{clips_fit_sections}}
         """
         clip_sources(self, X, reset=True)
         features, augmentations = self._check_settings()
@@ -269,10 +263,7 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         Use this for validation, test and prediction data. See the class note on how it
         differs from :meth:`fit_transform`.
 
-        Parameters
-        ----------
-        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
-            Audio clips.
+        {{clips_parameters}}
         out : ndarray or numpy.memmap, default=None
             Preallocated float32 array of the output's shape to write the features into, one
             clip at a time (a memmap keeps features larger than memory on disk); it is
@@ -295,11 +286,7 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         ``fit(X).transform(X)``. See the class note: this is why only training folds are
         augmented in cross-validation.
 
-        Parameters
-        ----------
-        X : sequence of path-like, list of 1-D arrays, or ndarray of shape (n_samples, n_audio)
-            Audio clips.
-        y : ignored
+        {{clips_fit_parameters}}
         out : ndarray or numpy.memmap, default=None
             As in :meth:`transform`, of the shape returned here.
 
