@@ -298,11 +298,7 @@ def fetch_crema_d(
     download; if the folder is missing or empty it raises :class:`FileNotFoundError` whose
     message gives the exact commands to clone the audio into it.
 
-    Parameters
-    ----------
-    {{fetch_parameters}}
-
-    {{fetch_returns_raises}}
+    {{fetch_sections}}
 
     {{references}}
 

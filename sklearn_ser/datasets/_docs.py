@@ -42,8 +42,11 @@ CorpusFileWarning
 
 _LOADER_PARAMETERS = (
     """\
+Parameters
+----------
 root : str or os.PathLike
-    Folder holding the {title} audio files (any depth, any format soundfile decodes).
+    Folder holding the {title} audio files (any depth, any format soundfile decodes); they
+    are indexed by name, never decoded.
 """
     + _EMOTIONS
     + "\n"
@@ -150,6 +153,7 @@ def _sections(info: Corpus, passed_on: str) -> dict[str, str]:
         "loader_raises_warns": _LOADER_RAISES_WARNS,
         "fetch_parameters": _FETCH_PARAMETERS,
         "fetch_returns_raises": raises,
+        "fetch_sections": "Parameters\n----------\n" + _FETCH_PARAMETERS + "\n\n" + raises,
         "references": "References\n----------\n" + _REFERENCES,
     }
     return {key: text.format(**fields) for key, text in templates.items()}

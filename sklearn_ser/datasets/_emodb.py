@@ -98,11 +98,8 @@ def load_emodb(root, *, emotions=None, merge_calm=False) -> Bunch:
     """Index the EmoDB clips found under ``root``.
 
     ``root`` may be the extracted ``download.zip`` (clips in ``wav/``) or any folder holding
-    the clips, in any audio format soundfile decodes (WAV, FLAC, Ogg/Opus, MP3 ...). Files are
-    never decoded.
+    the clips, in any audio format soundfile decodes (WAV, FLAC, Ogg/Opus, MP3 ...).
 
-    Parameters
-    ----------
     {{loader_parameters}}
 
     Returns
@@ -144,11 +141,7 @@ def fetch_emodb(
     and atomically into ``<data_home>/emodb/`` and used only if it holds exactly 535 clips
     from 10 speakers. Later calls load the extracted folder without network access.
 
-    Parameters
-    ----------
-    {{fetch_parameters}}
-
-    {{fetch_returns_raises}}
+    {{fetch_sections}}
 
     Notes
     -----

@@ -89,11 +89,8 @@ def load_savee(root, *, emotions=None, merge_calm=False) -> Bunch:
     """Index the SAVEE audio clips found under ``root``.
 
     Both layouts in use are recognised: the official ``AudioData/<speaker>/a01.wav`` and the
-    flat ``DC_a01.wav`` of common mirrors, in any audio format soundfile decodes. Files are
-    never decoded.
+    flat ``DC_a01.wav`` of common mirrors, in any audio format soundfile decodes.
 
-    Parameters
-    ----------
     {{loader_parameters}}
 
     Returns
@@ -134,11 +131,7 @@ def fetch_savee(
     :class:`FileNotFoundError` whose message explains the registration, the download and
     the expected layout.
 
-    Parameters
-    ----------
-    {{fetch_parameters}}
-
-    {{fetch_returns_raises}}
+    {{fetch_sections}}
 
     {{references}}
 

@@ -79,10 +79,7 @@ def load_tess(root, *, emotions=None, merge_calm=False) -> Bunch:
     official release and of mirrors (``OAF_Pleasant_surprise``, ``YAF_pleasant_surprised``,
     ``OAF_Fear``, ``YAF_sad``, a doubly nested ``TESS Toronto emotional speech set data/``)
     all work, in any audio format soundfile decodes (``OAF_back_angry.wav``, ``.opus`` ...).
-    Files are never decoded.
 
-    Parameters
-    ----------
     {{loader_parameters}}
 
     Returns
@@ -128,11 +125,7 @@ def fetch_tess(
     ``<data_home>/tess/`` and used only if they hold exactly 2,800 clips from 2 speakers.
     Later calls load the extracted folder without network access.
 
-    Parameters
-    ----------
-    {{fetch_parameters}}
-
-    {{fetch_returns_raises}}
+    {{fetch_sections}}
 
     Notes
     -----
