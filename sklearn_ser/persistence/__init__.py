@@ -33,6 +33,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from . import _archive, _nodes
@@ -142,7 +143,7 @@ def load(path):
     FileNotFoundError
         If the file does not exist.
     """
-    with ArchiveReader(path) as reader:
+    with contextlib.closing(ArchiveReader(path)) as reader:
         decoder = Decoder(reader)
         try:
             return decoder.decode(reader.tree())

@@ -160,15 +160,10 @@ class ArchiveReader:
             raise
 
     def close(self):
+        """Close the zip (idempotent); ``with contextlib.closing(reader)`` calls it."""
         if getattr(self, "_zip", None) is not None:
             self._zip.close()
             self._zip = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _fail(self, reason: str):
         raise ModelFileError(f"'{self.path}' {reason}")
