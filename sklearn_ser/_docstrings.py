@@ -38,9 +38,25 @@ rng : numpy.random.Generator
 
 #: The shared sections, by placeholder name.
 SECTIONS: Mapping[str, str] = {
+    # descriptions of the front-end parameters of every audio transformer
+    "pad_mode": (
+        "How a clip shorter than ``duration`` (after trimming) is filled: ``\"constant\"``\n"
+        "appends silence, ``\"wrap\"`` repeats it from its start."
+    ),
+    "truncated": (
+        "A file holding fewer samples than its header declares (cut short by a failed copy\n"
+        "or download, or forged) raises an :class:`~sklearn_ser.audio.AudioInputError`\n"
+        "naming it; ``\"warn\"`` uses the samples present and warns."
+    ),
     # the audio transformers' fit, transform and fit_transform
     "clips_parameters": "Parameters\n----------\n" + _CLIPS,
     "clips_fit_parameters": "Parameters\n----------\n" + _CLIPS + "\ny : None\n    Ignored.",
+    # fit_transform of a transformer with augmented views (see AudioFeatureTransformer's note)
+    "views_fit_transform": (
+        "With ``augment`` set the output has an extra views axis, ``(n_samples, n_views,\n"
+        "n_frames, n_features)``, view 0 being the clean clip; without it, the output equals\n"
+        "``fit(X).transform(X)``."
+    ),
     # SERClassifier's predict side
     "features_parameters": "Parameters\n----------\n" + _FEATURES,
     # the augmentations' common signature f(y, sr, rng, **params)

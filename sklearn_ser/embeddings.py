@@ -13,7 +13,7 @@ import functools
 import math
 import os
 import sys
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -25,7 +25,7 @@ from ._docstrings import fill_doc
 from .audio import AudioInputError, fix_length, trim_silence
 from .clip_pipeline import READ_MARGIN
 from .decode import audio_info
-from .extraction import ClipFeaturesMixin
+from .extraction import FRONT_END_CONSTRAINTS, ClipFeaturesMixin
 from .inputs import clip_sources, decode_source
 
 __all__ = ["POOLINGS", "SpeechEmbeddingTransformer"]
@@ -119,7 +119,7 @@ class SpeechEmbeddingTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstima
     top_db : float or None, default=None
         Trim leading and trailing audio quieter than this many dB below the peak.
     pad_mode : {"constant", "wrap"}, default="constant"
-        How a clip shorter than ``duration`` is filled: silence, or repeating it.
+        {{pad_mode}}
     input_sr : int or None, default=None
         Sample rate of in-memory waveforms; None means they are at the model's rate.
     batch_size : int, default=8
@@ -134,7 +134,7 @@ class SpeechEmbeddingTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstima
     cache_dir : str, path-like or None, default=None
         Where Hub downloads are kept (None: the Hugging Face default).
     truncated : {"error", "warn"}, default="error"
-        What a file shorter than its header declares gives.
+        {{truncated}}
     verbose : int, default=0
         Show a progress bar over batches when > 0.
 
@@ -187,20 +187,15 @@ class SpeechEmbeddingTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstima
     """
 
     _parameter_constraints: dict = {
+        **FRONT_END_CONSTRAINTS,
         "model": [str, os.PathLike],
         "layer": [Integral, StrOptions({"mean"})],
         "pooling": [StrOptions(set(POOLINGS))],
-        "duration": [Interval(Real, 0, None, closed="neither"), None],
-        "top_db": [Interval(Real, 0, None, closed="neither"), None],
-        "pad_mode": [StrOptions({"constant", "wrap"})],
-        "input_sr": [Interval(Integral, 1000, 384_000, closed="both"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str, None],
         "local_files_only": ["boolean"],
         "revision": [str, None],
         "cache_dir": [str, os.PathLike, None],
-        "truncated": [StrOptions({"error", "warn"})],
-        "verbose": ["verbose"],
     }
 
     def __init__(

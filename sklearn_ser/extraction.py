@@ -10,16 +10,48 @@ modules such as :mod:`sklearn_ser.clip_pipeline`.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+from types import MappingProxyType
+
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from .decode import AudioInputError
+from .decode import MAX_SR, MIN_SR, AudioInputError
 
-__all__ = ["ClipFeaturesMixin", "check_out", "map_clips", "view_seeds"]
+__all__ = [
+    "EXTRACTION_CONSTRAINTS",
+    "FRONT_END_CONSTRAINTS",
+    "ClipFeaturesMixin",
+    "check_out",
+    "map_clips",
+    "view_seeds",
+]
+
+#: ``_parameter_constraints`` of the front-end parameters every audio transformer takes:
+#: the clips are decoded (:mod:`sklearn_ser.inputs`) and conditioned the same way in all of
+#: them, so the parameters accept the same values everywhere.
+FRONT_END_CONSTRAINTS = MappingProxyType({
+    "input_sr": [Interval(Integral, MIN_SR, MAX_SR, closed="both"), None],
+    "duration": [Interval(Real, 0, None, closed="neither"), None],
+    "top_db": [Interval(Real, 0, None, closed="neither"), None],
+    "pad_mode": [StrOptions({"constant", "wrap"})],
+    "truncated": [StrOptions({"error", "warn"})],
+    "verbose": ["verbose"],
+})
+
+#: ``_parameter_constraints`` of the parameters of extraction through :func:`map_clips` with
+#: augmented views (:func:`view_seeds`).
+EXTRACTION_CONSTRAINTS = MappingProxyType({
+    "augment": [list, tuple, str, callable, None],
+    "n_jobs": [Integral, None],
+    "memory": [None, str, HasMethods(["cache"])],
+    "random_state": ["random_state"],
+})
 
 
 def view_seeds(random_state, n_clips: int) -> list[int]:

@@ -9,17 +9,24 @@ the decoded signal as it is, at the file's own sample rate, so that the function
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._docstrings import fill_doc
 from ._smile_worker import FEATURE_LEVELS, _import_opensmile, _smile, _smile_clip, _SmileConfig
 from .augment import resolve_augmentations
-from .extraction import ClipFeaturesMixin, map_clips, view_seeds
+from .decode import MAX_SR, MIN_SR
+from .extraction import (
+    EXTRACTION_CONSTRAINTS,
+    FRONT_END_CONSTRAINTS,
+    ClipFeaturesMixin,
+    map_clips,
+    view_seeds,
+)
 from .inputs import clip_sources
 
 __all__ = ["FEATURE_LEVELS", "OpenSmileTransformer"]
@@ -77,14 +84,13 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         Without it, samples beyond full scale (the overshoot of lossy codecs) are saturated
         as in a 16-bit conversion, and a waveform peaking above 2.0 is refused.
     pad_mode : {"constant", "wrap"}, default="constant"
-        How a clip shorter than ``duration`` is filled: silence, or repeating it.
+        {{pad_mode}}
     augment : None or sequence, default=None
         Augmented views added by ``fit_transform`` (LLD levels only), as in
         :class:`~sklearn_ser.AudioFeatureTransformer`: names from
         :data:`sklearn_ser.augment.AUGMENTATIONS`, ``(name, params)`` pairs or callables.
     truncated : {"error", "warn"}, default="error"
-        What a file shorter than its header declares gives: an error, or a warning and the
-        samples present.
+        {{truncated}}
     n_jobs : int or None, default=None
         Clips processed in parallel with joblib (-1: all cores). Each worker process builds
         its own openSMILE object on first use.
@@ -129,20 +135,12 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **FRONT_END_CONSTRAINTS,
+        **EXTRACTION_CONSTRAINTS,
         "feature_set": [str],
         "level": [StrOptions(set(FEATURE_LEVELS))],
-        "sr": [Interval(Integral, 1000, 384_000, closed="both"), None],
-        "input_sr": [Interval(Integral, 1000, 384_000, closed="both"), None],
-        "duration": [Interval(Real, 0, None, closed="neither"), None],
-        "top_db": [Interval(Real, 0, None, closed="neither"), None],
+        "sr": [Interval(Integral, MIN_SR, MAX_SR, closed="both"), None],
         "normalize": ["boolean"],
-        "pad_mode": [StrOptions({"constant", "wrap"})],
-        "augment": [list, tuple, str, callable, None],
-        "truncated": [StrOptions({"error", "warn"})],
-        "n_jobs": [Integral, None],
-        "verbose": ["verbose"],
-        "memory": [None, str, HasMethods(["cache"])],
-        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -250,9 +248,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None):
         """Fit, then extract features of the training clips **with** their augmented views.
 
-        With ``augment`` set the output has an extra views axis, ``(n_samples, n_views,
-        n_frames, n_features)``, view 0 being the clean clip; without it, the output equals
-        ``fit(X).transform(X)``.
+        {{views_fit_transform}}
 
         {{clips_fit_parameters}}
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._docstrings import fill_doc
 from .augment import resolve_augmentations
 from .clip_pipeline import _clip_features, _Config
 from .decode import MAX_SR, MIN_SR
-from .extraction import ClipFeaturesMixin, check_out, map_clips, view_seeds
+from .extraction import (
+    EXTRACTION_CONSTRAINTS,
+    FRONT_END_CONSTRAINTS,
+    ClipFeaturesMixin,
+    check_out,
+    map_clips,
+    view_seeds,
+)
 from .features import FeatureParams, check_feature_names, feature_names, resolve_features
 from .inputs import clip_sources
 
@@ -62,16 +69,13 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         Leading and trailing audio quieter than this many dB below the peak is trimmed.
         None disables trimming. A clip that is silent throughout is kept untrimmed.
     truncated : {"error", "warn"}, default="error"
-        A file holding fewer samples than its header declares (cut short by a failed copy
-        or download, or forged) raises an :class:`~sklearn_ser.audio.AudioInputError`
-        naming it; ``"warn"`` uses the samples present and warns.
+        {{truncated}}
     pad_mode : {"constant", "wrap"}, default="constant"
-        How a trimmed clip shorter than ``duration`` is filled: ``"constant"`` appends
-        silence, ``"wrap"`` repeats it from its start. Repeating keeps every frame speech,
-        so statistics over a clip (and the per-clip centring of
-        :class:`~sklearn_ser.SERClassifier`) do not depend on how short the clip was: use it
-        when ``duration`` is longer than most clips (:doc:`/accuracy` has the measured
-        difference).
+        {{pad_mode}}
+        Repeating keeps every frame speech, so statistics over a clip (and the per-clip
+        centring of :class:`~sklearn_ser.SERClassifier`) do not depend on how short the clip
+        was: use it when ``duration`` is longer than most clips (:doc:`/accuracy` has the
+        measured difference).
     features : sequence of str, default=("mel",)
         Frame-level features from :data:`sklearn_ser.features.FEATURES`, concatenated in
         this order: ``zcr``, ``rms``, ``mfcc``, ``delta``, ``delta2`` (of the MFCCs), ``mel``
@@ -139,23 +143,15 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
     """
 
     _parameter_constraints: dict = {
+        **FRONT_END_CONSTRAINTS,
+        **EXTRACTION_CONSTRAINTS,
         "sr": [Interval(Integral, MIN_SR, MAX_SR, closed="both")],
-        "input_sr": [Interval(Integral, MIN_SR, MAX_SR, closed="both"), None],
-        "duration": [Interval(Real, 0, None, closed="neither"), None],
-        "top_db": [Interval(Real, 0, None, closed="neither"), None],
-        "pad_mode": [StrOptions({"wrap", "constant"})],
-        "truncated": [StrOptions({"error", "warn"})],
         "features": ["array-like", str],
         "n_fft": [Interval(Integral, 2, None, closed="left")],
         "hop_length": [Interval(Integral, 1, None, closed="left")],
         "n_mels": [Interval(Integral, 1, None, closed="left")],
         "n_mfcc": [Interval(Integral, 1, None, closed="left")],
-        "augment": [list, tuple, str, callable, None],
         "output": [StrOptions({"sequence", "stats"})],
-        "n_jobs": [Integral, None],
-        "verbose": ["verbose"],
-        "memory": [None, str, HasMethods(["cache"])],
-        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -281,10 +277,8 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
     def fit_transform(self, X, y=None, *, out=None):
         """Fit, then extract features of the training clips **with** their augmented views.
 
-        With ``augment`` set the output has an extra views axis, ``(n_samples, n_views,
-        n_frames, n_features)``, view 0 being the clean clip; without it, the output equals
-        ``fit(X).transform(X)``. See the class note: this is why only training folds are
-        augmented in cross-validation.
+        {{views_fit_transform}}
+        See the class note: this is why only training folds are augmented in cross-validation.
 
         {{clips_fit_parameters}}
         out : ndarray or numpy.memmap, default=None
