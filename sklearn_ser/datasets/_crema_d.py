@@ -13,7 +13,7 @@ from ._base import CorpusFileWarning
 from ._bunch import index_corpus
 from ._docs import corpus_doc
 from ._fetch import fetch_corpus
-from ._scan import Naming, _Index, _Skip, check_fields
+from ._scan import Naming, _Index, check_fields, name_fields
 
 __all__ = ["CREMA_D_BROKEN_CLIPS", "fetch_crema_d", "load_crema_d"]
 
@@ -127,10 +127,9 @@ def _read_demographics(path: Path) -> dict[str, dict]:
 
 def _parse(path: Path) -> dict:
     stem = _RENAMED.get(path.stem, path.stem)
-    match = _NAME.match(stem)
-    if match is None:
-        raise _Skip("name does not follow the CREMA-D pattern 1001_DFA_ANG_XX.wav")
-    actor, sentence, emotion, level = match.groups()
+    actor, sentence, emotion, level = name_fields(
+        _NAME, stem, "the CREMA-D pattern 1001_DFA_ANG_XX.wav"
+    )
     check_fields(
         "invalid CREMA-D field codes",
         (1001 <= int(actor) <= 1091, f"actor {actor} is not 1001-1091"),

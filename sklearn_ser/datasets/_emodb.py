@@ -10,7 +10,7 @@ from sklearn.utils import Bunch
 from ._bunch import index_corpus
 from ._docs import corpus_doc
 from ._fetch import fetch_corpus
-from ._scan import Naming, _Skip, check_fields
+from ._scan import Naming, check_fields, name_fields
 
 __all__ = ["fetch_emodb", "load_emodb"]
 
@@ -66,10 +66,9 @@ W anger, L boredom, E disgust, A fear, F happiness, T sadness, N neutral."""
 
 
 def _parse(path: Path) -> dict:
-    match = _NAME.match(path.stem)
-    if match is None:
-        raise _Skip("name does not follow the EmoDB pattern 03a01Fa.wav")
-    speaker, sentence, letter, version = match.groups()
+    speaker, sentence, letter, version = name_fields(
+        _NAME, path.stem, "the EmoDB pattern 03a01Fa.wav"
+    )
     check_fields(
         "invalid EmoDB name fields",
         (speaker in _SPEAKERS, f"speaker {speaker} is not one of {sorted(_SPEAKERS)}"),

@@ -10,7 +10,7 @@ from sklearn.utils import Bunch
 from ._bunch import index_corpus
 from ._docs import corpus_doc
 from ._fetch import fetch_corpus
-from ._scan import Naming, _Skip, check_fields
+from ._scan import Naming, _Skip, check_fields, name_fields
 
 __all__ = ["fetch_ravdess", "load_ravdess"]
 
@@ -50,10 +50,9 @@ def _parser(subset: str):
     wanted = "01" if subset == "speech" else "02"
 
     def parse(path: Path) -> dict:
-        match = _NAME.match(path.stem)
-        if match is None:
-            raise _Skip("name does not follow the RAVDESS pattern 03-01-06-01-02-01-12.wav")
-        modality, channel, emotion, intensity, statement, repetition, actor = match.groups()
+        modality, channel, emotion, intensity, statement, repetition, actor = name_fields(
+            _NAME, path.stem, "the RAVDESS pattern 03-01-06-01-02-01-12.wav"
+        )
         check_fields(
             "invalid RAVDESS field codes",
             (modality == "03", f"modality {modality} is not 03 (audio-only)"),

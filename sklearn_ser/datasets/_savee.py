@@ -10,7 +10,7 @@ from sklearn.utils import Bunch
 from ._bunch import index_corpus
 from ._docs import corpus_doc
 from ._fetch import fetch_corpus
-from ._scan import Naming, _Skip, check_fields
+from ._scan import Naming, _Skip, check_fields, name_fields
 
 __all__ = ["fetch_savee", "load_savee"]
 
@@ -49,10 +49,9 @@ def _parse(path: Path) -> dict:
         speaker, code, number = flat.groups()
         speaker = speaker.upper()
     else:
-        nested = _NESTED.match(path.stem)
-        if nested is None:
-            raise _Skip("name does not follow the SAVEE pattern DC_a01.wav or DC/a01.wav")
-        code, number = nested.groups()
+        code, number = name_fields(
+            _NESTED, path.stem, "the SAVEE pattern DC_a01.wav or DC/a01.wav"
+        )
         speaker = path.parent.name.upper()
         if speaker not in _SPEAKERS:
             raise _Skip(

@@ -10,6 +10,7 @@ transcoded, and the name carries the labels.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -215,6 +216,18 @@ def relative(path: str, root: Path) -> str:
         return Path(path).relative_to(root).as_posix()
     except ValueError:
         return path
+
+
+def name_fields(pattern: re.Pattern, stem: str, expected: str) -> tuple[str, ...]:
+    """The fields of a file name ``stem`` matched by ``pattern``, or :class:`_Skip`.
+
+    ``expected`` names the naming the file does not follow, e.g. ``"the EmoDB pattern
+    03a01Fa.wav"``.
+    """
+    match = pattern.match(stem)
+    if match is None:
+        raise _Skip(f"name does not follow {expected}")
+    return match.groups()
 
 
 def check_fields(reason: str, *checks: tuple[bool, str]) -> None:

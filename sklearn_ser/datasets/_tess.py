@@ -10,7 +10,7 @@ from sklearn.utils import Bunch
 from ._bunch import index_corpus
 from ._docs import corpus_doc
 from ._fetch import fetch_corpus
-from ._scan import Naming, _Skip, check_fields
+from ._scan import Naming, check_fields, name_fields
 
 __all__ = ["fetch_tess", "load_tess"]
 
@@ -44,16 +44,15 @@ vary between copies (OAF_Pleasant_surprise, YAF_pleasant_surprised, ...) and are
 
 
 def _parse(path: Path) -> dict:
-    match = _NAME.match(path.stem)
-    if match is None:
-        raise _Skip("name does not follow the TESS pattern OAF_back_angry.wav")
-    speaker, word, emotion = match.groups()
-    speaker = _SPEAKER_ALIASES.get(speaker.upper(), speaker.upper())
-    emotion = emotion.lower()
+    named_speaker, word, named_emotion = name_fields(
+        _NAME, path.stem, "the TESS pattern OAF_back_angry.wav"
+    )
+    speaker = _SPEAKER_ALIASES.get(named_speaker.upper(), named_speaker.upper())
+    emotion = named_emotion.lower()
     check_fields(
         "invalid TESS name fields",
-        (speaker in _SPEAKERS, f"speaker {match.group(1)} is not OAF or YAF"),
-        (emotion in _EMOTIONS, f"emotion {match.group(3)} is not one of {sorted(_EMOTIONS)}"),
+        (speaker in _SPEAKERS, f"speaker {named_speaker} is not OAF or YAF"),
+        (emotion in _EMOTIONS, f"emotion {named_emotion} is not one of {sorted(_EMOTIONS)}"),
     )
     word = word.lower()
     return {
