@@ -323,11 +323,14 @@ def check_augmentation_params(aug: str, func: Callable, params: dict) -> None:
                              f"got {value!r}.")
 
 
-def resolve_augmentations(augment) -> list[tuple[str, Callable, dict]]:
+def resolve_augmentations(augment, *, views_need: str | None = None
+                          ) -> list[tuple[str, Callable, dict]]:
     """Turn the ``augment`` parameter into ``[(name, function, params), ...]``.
 
     Raises a ValueError naming the parameter for anything it does not understand, including
-    parameter names an augmentation does not take and values out of range.
+    parameter names an augmentation does not take and values out of range. ``views_need``
+    names the setting that would give the transformer's output its views axis when the
+    current settings do not (``"output='sequence'"``); any augmentation is then refused.
     """
     if augment is None:
         return []
@@ -362,6 +365,11 @@ def resolve_augmentations(augment) -> list[tuple[str, Callable, dict]]:
             )
     for name, func, params in resolved:
         check_augmentation_params(name, func, params)
+    if resolved and views_need is not None:
+        raise ValueError(
+            f"Parameter 'augment' needs {views_need}: augmented views travel on an extra "
+            "axis that scikit-learn estimators cannot unroll (or leave augment=None)."
+        )
     return resolved
 
 

@@ -188,12 +188,10 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
                 f"Parameter 'level'={self.level!r} gives one frame per 10 ms, so clips of "
                 "different lengths give sequences of different lengths: set 'duration'."
             )
-        augmentations = resolve_augmentations(self.augment)
-        if augmentations and self.level == "functionals":
-            raise ValueError(
-                "Parameter 'augment' needs level='lld' or 'lld_deltas': augmented views travel "
-                "on an extra axis that scikit-learn estimators cannot unroll."
-            )
+        augmentations = resolve_augmentations(
+            self.augment,
+            views_need="level='lld' or 'lld_deltas'" if self.level == "functionals" else None,
+        )
         if self.sr is None and self.input_sr is None and any(s.kind == "wave" for s in sources):
             raise ValueError(
                 "In-memory waveforms carry no sample rate and parameters 'sr' and 'input_sr' "

@@ -210,13 +210,9 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
                 "Parameter 'duration' is None, which gives clips of different lengths; "
                 "output='sequence' needs equal lengths. Set a duration or use output='stats'."
             )
-        augmentations = resolve_augmentations(self.augment)
-        if augmentations and self.output == "stats":
-            raise ValueError(
-                "Parameter 'augment' needs output='sequence': augmented views travel on an "
-                "extra axis that classical estimators cannot unroll. Use augment=None with "
-                "output='stats'."
-            )
+        augmentations = resolve_augmentations(
+            self.augment, views_need="output='sequence'" if self.output == "stats" else None
+        )
         return features, augmentations
 
     def _config(self, augmentations) -> _Config:
