@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import warnings
 from contextlib import contextmanager
 
@@ -32,6 +33,52 @@ __all__ = [
     "single_frame_quiet",
 ]
 
+try:  # every Keras initializer, Dropout and SeedGenerator made without a seed draws one
+    # with ``python_random.randint`` in this module, from Python's process-wide generator
+    from keras.src.random import seed_generator as _keras_seed_generator
+except ImportError:  # pragma: no cover - _install_thread_seeds warns
+    _keras_seed_generator = None
+
+
+class _FitSeeds(threading.local):
+    rng = None  # the generator of the seeded fit running in this thread, if any
+
+
+_FIT_SEEDS = _FitSeeds()
+
+
+class _ThreadSeededRandom:
+    """Python's ``random`` module as Keras's seed_generator sees it: inside :func:`seeded`,
+    the calling thread's own generator; everywhere else, the module itself."""
+
+    def __getattr__(self, name):
+        rng = _FIT_SEEDS.rng
+        return getattr(random if rng is None else rng, name)
+
+
+def _install_thread_seeds():
+    """Point Keras's default-seed draws at :class:`_ThreadSeededRandom` (once).
+
+    Another thread of the process may draw from the global generator between
+    ``keras.utils.set_random_seed`` and the draws of the model being built, and so change
+    its weights and dropout masks: a dask worker's event loop does (``dask.sizeof`` samples
+    lists with ``random.sample``, the comms sample frames with ``random.randint``) while a
+    task trains. A fit's draws come from a generator of its own thread instead; it is
+    seeded as ``set_random_seed`` seeds the global one, so a fit's numbers are those of a
+    quiet process.
+    """
+    current = getattr(_keras_seed_generator, "python_random", None)
+    if isinstance(current, _ThreadSeededRandom):
+        return
+    if current is not random:  # pragma: no cover - a Keras that draws its seeds elsewhere
+        warnings.warn(
+            "This Keras version does not draw default seeds from Python's random module "
+            "in keras.src.random.seed_generator, so a seeded SERClassifier fit is "
+            "reproducible only while no other thread of the process uses that module.",
+            RuntimeWarning, stacklevel=4)
+        return
+    _keras_seed_generator.python_random = _ThreadSeededRandom()
+
 
 @contextmanager
 def seeded(seed):
@@ -41,6 +88,11 @@ def seeded(seed):
     and dropout seeds from Python's generator when they are built); afterwards the Python and
     NumPy generators and TensorFlow's global seed are put back, so a fit does not change the
     random streams of the code around it. None leaves everything untouched.
+
+    The seeds Keras draws for the layers built inside the block come from a generator of
+    the calling thread (see :func:`_install_thread_seeds`), so other threads drawing from
+    Python's global generator at the same time, as a dask worker's event loop does, do not
+    change the model.
 
     TensorFlow op determinism is not needed on the CPU (the tests check that two fits with one
     seed predict identically) and is not used: scikeras's seeding context switches it on
@@ -53,10 +105,14 @@ def seeded(seed):
     # the legacy global NumPy generator is what Keras seeds, so it is what must be restored
     python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
     tf_seed = _tf_global_seed() if _tf_global_seed else None
+    _install_thread_seeds()
+    outer_rng = _FIT_SEEDS.rng
     keras.utils.set_random_seed(seed)
+    _FIT_SEEDS.rng = random.Random(seed)
     try:
         yield
     finally:
+        _FIT_SEEDS.rng = outer_rng
         random.setstate(python_state)
         np.random.set_state(numpy_state)  # noqa: NPY002
         if _tf_global_seed:
