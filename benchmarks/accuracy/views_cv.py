@@ -12,6 +12,10 @@ does.
 
     python benchmarks/accuracy/views_cv.py --corpus emodb --candidates all:25 1:25 1:40 2:25
     python benchmarks/accuracy/views_cv.py --corpus crema_d --candidates all:25 1:25 1:40 2:25
+    python benchmarks/accuracy/views_cv.py --corpus emodb --outer-folds 0 1 2 \
+        --candidates all:25 1:60:0.003 1:60:0.001:32
+
+A candidate is ``views_per_epoch:epochs[:peak learning rate[:batch size]]``.
 
 Each run appends one JSON line per candidate to ``views_results.jsonl`` next to this file.
 """
@@ -65,17 +69,24 @@ def features(corpus, n_jobs):
     return np.load(path, mmap_mode="r"), y, groups
 
 
-def inner_split(y, groups):
-    """Inner training and validation clip indices inside outer fold 0's training speakers."""
-    outer_train, _ = next(GroupKFold(5).split(np.zeros(len(y)), y, groups))
+def inner_split(y, groups, outer_fold=0):
+    """Inner training and validation clip indices inside an outer fold's training speakers."""
+    folds = GroupKFold(5).split(np.zeros(len(y)), y, groups)
+    outer_train, _ = list(folds)[outer_fold]
     splitter = GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=0)
     tr, va = next(splitter.split(outer_train, y[outer_train], groups[outer_train]))
     return outer_train[tr], outer_train[va]
 
 
 def parse_candidate(text):
-    views, _, epochs = text.partition(":")
-    return (None if views == "all" else int(views)), int(epochs)
+    """``views:epochs[:peak learning rate[:batch size]]`` -> SERClassifier parameters."""
+    views, epochs, *rest = text.split(":")
+    params = {"views_per_epoch": None if views == "all" else int(views), "epochs": int(epochs)}
+    if rest:
+        params["optimizer__learning_rate"] = float(rest[0])
+    if len(rest) > 1:
+        params["batch_size"] = int(rest[1])
+    return params
 
 
 def main():
@@ -84,31 +95,36 @@ def main():
     parser.add_argument("--candidates", nargs="+", default=["all:25", "1:25", "1:40", "2:25"],
                         help="views_per_epoch:epochs pairs ('all' = every view)")
     parser.add_argument("--n-jobs", type=int, default=2, help="feature extraction")
+    parser.add_argument("--outer-folds", type=int, nargs="+", default=[0],
+                        help="outer folds whose inner split to score on (mean reported)")
     args = parser.parse_args()
 
     X, y, groups = features(args.corpus, args.n_jobs)
-    train, val = inner_split(y, groups)
-    X_train = np.asarray(X[train])
-    X_val = np.asarray(X[val, 0])
-    print(f"{args.corpus}: inner train {train.size} clips ({np.unique(groups[train]).size} "
-          f"speakers), validation {val.size} clips ({np.unique(groups[val]).size} speakers); "
-          f"load {os.getloadavg()[0]:.1f}", flush=True)
-    print("| views_per_epoch | epochs | validation UAR | fit s |\n|---|---|---|---|", flush=True)
+    splits = [inner_split(y, groups, fold) for fold in args.outer_folds]
+    for fold, (train, val) in zip(args.outer_folds, splits):
+        print(f"{args.corpus} outer fold {fold}: inner train {train.size} clips "
+              f"({np.unique(groups[train]).size} speakers), validation {val.size} clips "
+              f"({np.unique(groups[val]).size} speakers)", flush=True)
+    print(f"load {os.getloadavg()[0]:.1f}\n| candidate | validation UAR per split | mean | "
+          "fit s |\n|---|---|---|---|", flush=True)
     for text in args.candidates:
-        views, epochs = parse_candidate(text)
-        clf = SERClassifier(views_per_epoch=views, epochs=epochs, random_state=0)
-        start = time.perf_counter()
-        clf.fit(X_train, y[train])
-        fit_s = time.perf_counter() - start
-        uar = balanced_accuracy_score(y[val], clf.predict(X_val))
-        print(f"| {views or 'all'} | {epochs} | {uar:.3f} | {fit_s:.0f} |", flush=True)
-        record = {"corpus": args.corpus, "views_per_epoch": views, "epochs": epochs,
-                  "val_uar": uar, "fit_s": fit_s, "n_train": int(train.size),
-                  "load": os.getloadavg()[0],
+        params = parse_candidate(text)
+        uars, fit_s = [], 0.0
+        for train, val in splits:
+            clf = SERClassifier(random_state=0, **params)
+            start = time.perf_counter()
+            clf.fit(np.asarray(X[train]), y[train])
+            fit_s += time.perf_counter() - start
+            uars.append(balanced_accuracy_score(y[val], clf.predict(np.asarray(X[val, 0]))))
+        print(f"| {text} | {' '.join(f'{u:.3f}' for u in uars)} | {np.mean(uars):.3f} | "
+              f"{fit_s:.0f} |", flush=True)
+        record = {"corpus": args.corpus, "candidate": text, **params,
+                  "outer_folds": args.outer_folds, "val_uars": uars,
+                  "val_uar": float(np.mean(uars)), "fit_s": fit_s,
+                  "n_train": [int(t.size) for t, _ in splits], "load": os.getloadavg()[0],
                   "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
         with RESULTS.open("a") as fh:
             fh.write(json.dumps(record) + "\n")
-
 
 if __name__ == "__main__":
     main()
