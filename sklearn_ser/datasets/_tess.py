@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sklearn.utils import Bunch
 
+from ._base import COMMON_EMOTIONS
 from ._bunch import index_corpus
 from ._docs import corpus_doc
 from ._fetch import fetch_corpus
@@ -16,15 +17,9 @@ __all__ = ["fetch_tess", "load_tess"]
 
 _NAME = re.compile(r"^([A-Za-z]+)_([^_]+)_([A-Za-z]+)$")
 
-_EMOTIONS = {
-    "angry": "angry",
-    "disgust": "disgust",
-    "fear": "fear",
-    "happy": "happy",
-    "neutral": "neutral",
-    "ps": "surprise",  # "pleasant surprise"
-    "sad": "sad",
-}
+# TESS names six of its emotions with the harmonised names themselves; "ps" is "pleasant
+# surprise"
+_EMOTIONS = {**{name: name for name in COMMON_EMOTIONS}, "ps": "surprise"}
 _SPEAKERS = {"OAF": 64, "YAF": 26}  # older and younger adult female, age at recording
 # The corpus ships one file misnamed OA_bite_neutral.wav (in OAF_neutral/, kept by every
 # copy, transcoded ones too); reading "OA" as a third speaker would create a one-clip speaker.
