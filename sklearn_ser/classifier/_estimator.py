@@ -148,8 +148,9 @@ class SERClassifier(_Inference, KerasClassifier):
         the training rows, through ``keras.utils.set_random_seed`` (Python, NumPy,
         TensorFlow and Keras generators); the Python and NumPy generators and TensorFlow's
         global seed are restored after ``fit``. With an int, fitting twice on the same data
-        gives identical predictions on the CPU, without TensorFlow's op determinism mode.
-        None: not reproducible.
+        gives identical predictions on the CPU, without TensorFlow's op determinism mode,
+        also while other threads of the process use Python's ``random`` (a dask worker's
+        event loop does). None: not reproducible.
     **kwargs
         Routed parameters: ``model__<name>`` (architecture hyperparameters),
         ``optimizer__<name>``, ``loss__<name>``, ``metrics__<name>``, ``callbacks__<name>``,
