@@ -9,7 +9,9 @@ Cross-validates, speaker-independent (``GroupKFold(5)`` by speaker), exactly::
 once with the code of an older checkout (the release to beat, defaults as they were) and once
 with this tree, one after the other in one run on the same machine, each in its own process,
 and prints UAR per fold, wall and CPU time, and the speed-up. ``--views`` and ``--epochs`` set
-``views_per_epoch`` and ``epochs`` of the new run (candidates before they become defaults).
+``views_per_epoch`` and ``epochs`` of the new run, ``--lr`` and ``--batch-size`` its peak
+learning rate and batch size (candidates before they become defaults). On a shared machine
+compare CPU seconds: the wall clock measures the neighbours too.
 
 The old checkout shares this environment's packages and is put first on ``PYTHONPATH``::
 
@@ -90,8 +92,13 @@ def main():
                         help="checkout of the release to compare against")
     parser.add_argument("--views", type=int, default=None, help="views_per_epoch of the new run")
     parser.add_argument("--epochs", type=int, default=None, help="epochs of the new run")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="peak learning rate of the new run (optimizer__learning_rate)")
+    parser.add_argument("--batch-size", type=int, default=None, help="batch_size of the new run")
     args = parser.parse_args()
-    new_params = {k: v for k, v in (("views_per_epoch", args.views), ("epochs", args.epochs))
+    new_params = {k: v for k, v in (("views_per_epoch", args.views), ("epochs", args.epochs),
+                                    ("optimizer__learning_rate", args.lr),
+                                    ("batch_size", args.batch_size))
                   if v is not None}
     print("\n".join(machine_lines()), f"load: {load_average()}", sep="\n", flush=True)
     rows = {"release": run(args.old_tree.resolve(), args.corpus, {}),
@@ -100,9 +107,11 @@ def main():
     print(f"\n{args.corpus}, {base['n_clips']} clips, GroupKFold(5) by speaker; new run: "
           f"{new_params or 'defaults'}\n")
     print(markdown_table(
-        ("code", "UAR per fold", "mean UAR", "wall s", "CPU s", "speed-up (wall)"),
+        ("code", "UAR per fold", "mean UAR", "wall s", "CPU s", "speed-up (wall)",
+         "speed-up (CPU)"),
         [(name, ", ".join(f"{u:.3f}" for u in r["uar"]), f"**{sum(r['uar']) / 5:.3f}**",
-          f"{r['wall']:.0f}", f"{r['cpu']:.0f}", f"{base['wall'] / r['wall']:.2f}x")
+          f"{r['wall']:.0f}", f"{r['cpu']:.0f}", f"{base['wall'] / r['wall']:.2f}x",
+          f"{base['cpu'] / r['cpu']:.2f}x")
          for name, r in rows.items()]))
     print(f"load at the end: {load_average()}")
     record = {"corpus": args.corpus, "new_params": new_params, "runs": rows,
