@@ -14,6 +14,7 @@ one batch, whatever the length of the recording.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from numbers import Real
@@ -72,7 +73,7 @@ def window_bounds(n_samples: int, window: int, hop: int) -> np.ndarray:
 
 #: Frames decoded per read of a file: 16 s at 16 kHz, 1 MB of mono float32.
 BLOCK_SIZE = 1 << 18
-#: Windows per batch: one ``transform`` of the pipeline's first steps, one
+#: Most windows per batch: one ``transform`` of the pipeline's first steps, one
 #: ``predict_proba`` of its final step. What a batch holds (its 256 windows of 2 s are
 #: 32 MB; the network's activations for 256 rows ~40 MB) bounds the memory of the analysis.
 WINDOW_BATCH = 256
@@ -222,10 +223,10 @@ def analyse_recording(model, recording, *, window: float | None = None,
     A recording no longer than ``window`` is one window, i.e. an ordinary clip prediction.
 
     A file is streamed: decoded ``block_size`` frames at a time, resampled by one
-    continuous soxr stream, cut into windows as its samples arrive, and classified
-    ``WINDOW_BATCH`` windows at a time, so memory stays flat however long the
-    recording. The windows are those of decoding the file whole
-    (``analyse_recording(model, load_audio(path, sr))``): their samples are equal,
+    continuous soxr stream, cut into windows as its samples arrive, and classified in
+    batches of at most ``WINDOW_BATCH`` windows (of equal size, from the header's length),
+    so memory stays flat however long the recording. The windows are those of decoding the
+    file whole (``analyse_recording(model, load_audio(path, sr))``): their samples are equal,
     resampling included (MP3, whose decoder restarts at each block's seek, within 1e-6).
     The probabilities are those of classifying every window in one call, up to the float32
     rounding of a network run on batches of another size.
@@ -305,16 +306,21 @@ def analyse_recording(model, recording, *, window: float | None = None,
         truncated = getattr(transformer, "truncated", "error")
         info = audio_info(source, truncated=truncated)
         blocks = _file_blocks(source, info, block_size, truncated)
-        rate = info.samplerate
+        rate, n_read = info.samplerate, info.frames
     else:
         source = "waveform"
         rate = read_sr if sr is None else sr
         if isinstance(rate, bool) or not (isinstance(rate, Real) and MIN_SR <= rate <= MAX_SR):
             raise ValueError(f"sr must be a sample rate between {MIN_SR} and {MAX_SR} Hz, "
                              f"got {sr!r}.")
-        blocks = _array_blocks(check_waveform(recording, source="recording"), block_size)
+        waveform = check_waveform(recording, source="recording")
+        blocks, n_read = _array_blocks(waveform, block_size), waveform.size
 
-    windower, batches = _Windower(n_window, n_hop), _Batches(model)
+    # the length after resampling, from the header (estimated for some formats: a wrong
+    # estimate costs a few padding rows, never a window)
+    expected = max(1, round(n_read * read_sr / rate))
+    windower = _Windower(n_window, n_hop)
+    batches = _Batches(model, _batch_size(_n_windows(expected, n_window, n_hop)))
     for block in _resampled(blocks, rate, read_sr):
         batches.add(windower.push(block))
     batches.add(windower.finish(), last=True)
@@ -322,8 +328,30 @@ def analyse_recording(model, recording, *, window: float | None = None,
                      np.asarray(batches.bounds) / read_sr, np.concatenate(batches.probas))
 
 
+def _batch_size(n_windows: int) -> int:
+    """Windows per batch for a recording of about ``n_windows`` windows.
+
+    At most ``WINDOW_BATCH``, and the batches as equal as the count allows: the last one is
+    then short of the others by fewer windows than there are batches, and the zero rows that
+    pad it (classified and thrown away) cost almost nothing. With batches of exactly
+    ``WINDOW_BATCH``, a 10-minute recording (599 windows) would classify 169 padding rows.
+    Never below 32 windows, in case a header under-states the length: a recording of fewer
+    windows is one batch, which is not padded.
+    """
+    n_batches = max(1, math.ceil(n_windows / WINDOW_BATCH))
+    return max(min(32, WINDOW_BATCH), math.ceil(n_windows / n_batches))
+
+
+def _n_windows(n_samples: int, window: int, hop: int) -> int:
+    """``len(window_bounds(n_samples, window, hop))``, without building the bounds."""
+    if n_samples <= window:
+        return 1
+    n_regular = (n_samples - window) // hop + 1
+    return n_regular + int((n_regular - 1) * hop + window < n_samples)
+
+
 class _Batches:
-    """Windows in, probabilities out, ``WINDOW_BATCH`` windows at a time.
+    """Windows in, probabilities out, ``size`` windows at a time.
 
     ``model[:-1].transform`` then ``model[-1].predict_proba`` is what the pipeline's own
     ``predict_proba`` does. The last, partial batch of a recording longer than one batch is
@@ -332,19 +360,20 @@ class _Batches:
     it has already run on is not traced again (a second trace costs seconds).
     """
 
-    def __init__(self, model):
+    def __init__(self, model, size: int = WINDOW_BATCH):
         self.features, self.final = model[:-1], model[-1]
+        self.size = size
         self.bounds, self.probas, self.pending = [], [], []
 
     def add(self, windows, *, last: bool = False):
         self.pending.extend(windows)
-        while len(self.pending) >= WINDOW_BATCH or (last and self.pending):
-            batch = self.pending[:WINDOW_BATCH]
-            del self.pending[:WINDOW_BATCH]
+        while len(self.pending) >= self.size or (last and self.pending):
+            batch = self.pending[:self.size]
+            del self.pending[:self.size]
             self.bounds.extend((start, start + clip.size) for start, clip in batch)
             X = self.features.transform([clip for _, clip in batch])
-            if self.probas and len(batch) < WINDOW_BATCH:
-                X = np.concatenate([X, np.zeros((WINDOW_BATCH - len(batch), *X.shape[1:]),
+            if self.probas and len(batch) < self.size:
+                X = np.concatenate([X, np.zeros((self.size - len(batch), *X.shape[1:]),
                                                 dtype=X.dtype)])
             proba = np.asarray(self.final.predict_proba(X), dtype=float)
             self.probas.append(proba[:len(batch)])

@@ -276,3 +276,23 @@ def test_bad_block_size(tone_vs_noise, rng, block_size):
 def test_bad_waveform_rate(tone_vs_noise, rng, sr):
     with pytest.raises(ValueError, match="sr must be a sample rate"):
         analyse_recording(tone_vs_noise, _noise(rng, 2.0), sr=sr)
+
+
+@pytest.mark.parametrize("n_windows", [1, 31, 255, 256, 257, 599, 3599, 10_000])
+def test_window_batches_are_equal_and_bounded(n_windows):
+    # the analysis classifies the last batch padded to the size of the others: equal batches
+    # keep that padding (wasted network work) below one row per batch
+    from sklearn_ser.windows import WINDOW_BATCH, _batch_size
+
+    size = _batch_size(n_windows)
+    n_batches = -(-n_windows // size)
+    assert size <= WINDOW_BATCH
+    assert n_windows <= 32 or n_batches * size - n_windows < n_batches
+
+
+@pytest.mark.parametrize(("n", "window", "hop"), [(10, 4, 2), (11, 4, 3), (3, 4, 2), (4, 4, 1),
+                                                   (1000, 37, 11), (16000 * 60, 32000, 16000)])
+def test_window_count_without_bounds(n, window, hop):
+    from sklearn_ser.windows import _n_windows
+
+    assert _n_windows(n, window, hop) == len(window_bounds(n, window, hop))
