@@ -7,6 +7,10 @@ corpora better than the deep default? Both corpora are reduced to the emotions t
 is fitted on every clip of the training corpus and scored, as UAR, on every clip of the other.
 
     nice -n 10 python benchmarks/accuracy/classic_loco.py --train crema_d --test emodb
+    nice -n 10 python benchmarks/accuracy/classic_loco.py --train crema_d --test emodb --per-corpus
+
+``--per-corpus`` standardises each corpus on its own clips first (transductive, no test labels:
+what a user can do with a folder of unlabelled recordings from one source).
 
 Appends one JSON line per estimator to ``classic_results.jsonl``.
 """
@@ -20,6 +24,7 @@ import time
 import numpy as np
 from classic_features import DEFAULT_DATA, ESTIMATORS, FOLDERS, RESULTS, functionals
 from sklearn.metrics import balanced_accuracy_score
+from sklearn.preprocessing import StandardScaler
 
 
 def main():
@@ -30,6 +35,10 @@ def main():
     parser.add_argument("--estimators", nargs="+", default=list(ESTIMATORS))
     parser.add_argument("--data", type=str, default=str(DEFAULT_DATA))
     parser.add_argument("--n-jobs", type=int, default=1, help="extraction processes")
+    parser.add_argument("--per-corpus", action="store_true",
+                        help="standardise each corpus on its own clips (the test corpus's "
+                             "labels unused) before the estimator, instead of on the training "
+                             "corpus only")
     args = parser.parse_args()
 
     from pathlib import Path
@@ -41,6 +50,8 @@ def main():
                                                                      sets[args.test])]
     print(f"train {args.train} ({y_tr.size} clips) -> test {args.test} ({y_te.size} clips); "
           f"emotions {common}", flush=True)
+    if args.per_corpus:  # unsupervised: the test corpus's own mean and spread, no labels
+        X_tr, X_te = (StandardScaler().fit_transform(X) for X in (X_tr, X_te))
     for name in args.estimators:
         start = time.perf_counter()
         pred = ESTIMATORS[name]().fit(X_tr, y_tr).predict(X_te)
@@ -50,7 +61,8 @@ def main():
         with open(RESULTS, "a") as fh:
             fh.write(json.dumps({
                 "train": args.train, "test": args.test, "feature_set": args.feature_set,
-                "estimator": name, "emotions": common, "n_train": int(y_tr.size),
+                "estimator": name, "per_corpus_scaling": args.per_corpus, "emotions": common,
+                "n_train": int(y_tr.size),
                 "n_test": int(y_te.size), "uar": uar,
                 "accuracy": float(np.mean(pred == y_te)),
                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}) + "\n")
