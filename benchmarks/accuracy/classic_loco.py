@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 from classic_features import DEFAULT_DATA, ESTIMATORS, FOLDERS, RESULTS, functionals
@@ -33,7 +34,7 @@ def main():
     parser.add_argument("--test", choices=sorted(FOLDERS), default="emodb")
     parser.add_argument("--feature-set", default="ComParE_2016")
     parser.add_argument("--estimators", nargs="+", default=list(ESTIMATORS))
-    parser.add_argument("--data", type=str, default=str(DEFAULT_DATA))
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--n-jobs", type=int, default=1, help="extraction processes")
     parser.add_argument("--per-corpus", action="store_true",
                         help="standardise each corpus on its own clips (the test corpus's "
@@ -41,8 +42,7 @@ def main():
                              "corpus only")
     args = parser.parse_args()
 
-    from pathlib import Path
-    sets = {name: functionals(name, Path(args.data), args.feature_set, args.n_jobs)[:2]
+    sets = {name: functionals(name, args.data, args.feature_set, args.n_jobs)[:2]
             for name in (args.train, args.test)}
     common = sorted(set(sets[args.train][1]) & set(sets[args.test][1]))
     (X_tr, y_tr), (X_te, y_te) = [
