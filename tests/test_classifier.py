@@ -8,6 +8,7 @@ Tests that need the graph path (pickling, the predict path) say so.
 from __future__ import annotations
 
 import math
+import os
 import pickle
 import random
 import subprocess
@@ -391,6 +392,34 @@ def test_seeded_fit_leaves_unseeded_tensorflow_working():
         tf.random.uniform((1,))
     ''')
     subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
+
+
+_ALLOCATOR_SCRIPT = textwrap.dedent('''
+    import os
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    import numpy as np
+    from sklearn_ser import SERClassifier
+    import tensorflow as tf
+    X = np.random.default_rng(0).normal(size=(12, 2, 8, 3))
+    SERClassifier(arch="cnn", epochs=1, model__filters=2).fit(X, np.tile(["a", "b"], 6))
+    try:  # only a pooling (BFC) allocator keeps statistics
+        tf.config.experimental.get_memory_info("CPU:0")
+        print("pooled")
+    except ValueError:
+        print("malloc")
+''')
+
+
+@pytest.mark.parametrize(("user_setting", "allocator"), [(None, "pooled"), ("0", "malloc")])
+def test_training_uses_a_pooling_allocator_unless_the_user_says_otherwise(user_setting,
+                                                                          allocator):
+    # TensorFlow's malloc-backed CPU allocator can page-fault every training step
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPU_ALLOCATOR_USE_BFC"}
+    if user_setting is not None:
+        env["TF_CPU_ALLOCATOR_USE_BFC"] = user_setting
+    out = subprocess.run([sys.executable, "-c", _ALLOCATOR_SCRIPT], env=env, check=True,
+                         capture_output=True, text=True, timeout=300).stdout
+    assert out.split()[-1] == allocator
 
 
 # ---------------------------------------------------------------- errors
