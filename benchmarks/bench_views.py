@@ -73,8 +73,16 @@ print("RESULT " + json.dumps({
 """
 
 
+# Each tree runs as it ships: this tree picks TensorFlow's pooling CPU allocator when it is
+# imported (sklearn_ser/__init__.py), the release used TensorFlow's default. A value set by
+# the user before this script applies to both.
+USER_ALLOCATOR = os.environ.get("TF_CPU_ALLOCATOR_USE_BFC")
+
+
 def run(tree: Path, corpus: str, clf_params: dict) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if USER_ALLOCATOR is None:
+        env.pop("TF_CPU_ALLOCATOR_USE_BFC", None)
     out = subprocess.run(
         [sys.executable, "-c", CHILD, corpus, CORPORA[corpus], str(SHARED), json.dumps(clf_params)],
         env=env, cwd=tree, capture_output=True, text=True, check=False,
@@ -115,7 +123,7 @@ def main():
          for name, r in rows.items()]))
     print(f"load at the end: {load_average()}")
     record = {"corpus": args.corpus, "new_params": new_params, "runs": rows,
-              "old_tree": str(args.old_tree),
+              "old_tree": str(args.old_tree), "user_allocator_setting": USER_ALLOCATOR,
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with RESULTS.open("a") as fh:
         fh.write(json.dumps(record) + "\n")
