@@ -10,6 +10,7 @@ costs more than the training itself (CREMA-D: ~25 min of extraction per pass on 
 
     python benchmarks/accuracy/cached_cv.py --corpus crema_d --candidate 1:25
     python benchmarks/accuracy/cached_cv.py --corpus emodb --candidate all:25 --arch cnn
+    python benchmarks/accuracy/cached_cv.py --corpus emodb --seed 1    # another random_state
 
 A candidate is ``views_per_epoch:epochs[:peak learning rate[:batch size]]`` as in
 ``views_cv.py``. Appends one JSON line per run to ``cached_cv_results.jsonl`` next to this file.
@@ -40,17 +41,19 @@ def main():
     parser.add_argument("--arch", default="cnn_gru")
     parser.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--n-jobs", type=int, default=2, help="feature extraction")
+    parser.add_argument("--seed", type=int, default=0, help="random_state of the classifier")
     args = parser.parse_args()
 
     X, y, groups = features(args.corpus, args.n_jobs)
     folds = list(GroupKFold(5).split(np.zeros(len(y)), y, groups))
     params = parse_candidate(args.candidate)
-    print(f"{args.corpus} {args.arch} {args.candidate}; load {os.getloadavg()[0]:.1f}\n"
+    print(f"{args.corpus} {args.arch} {args.candidate} seed {args.seed}; "
+          f"load {os.getloadavg()[0]:.1f}\n"
           "| fold | test UAR | accuracy | fit s |\n|---|---|---|---|", flush=True)
     rows = []
     for fold in args.folds:
         train, test = folds[fold]
-        clf = SERClassifier(arch=args.arch, random_state=0, **params)
+        clf = SERClassifier(arch=args.arch, random_state=args.seed, **params)
         start = time.perf_counter()
         clf.fit(np.asarray(X[train]), y[train])
         fit_s = time.perf_counter() - start
@@ -61,7 +64,8 @@ def main():
               flush=True)
     mean = float(np.mean([r["uar"] for r in rows]))
     print(f"| mean | {mean:.3f} | | {sum(r['fit_s'] for r in rows):.0f} |", flush=True)
-    record = {"corpus": args.corpus, "arch": args.arch, "candidate": args.candidate, **params,
+    record = {"corpus": args.corpus, "arch": args.arch, "candidate": args.candidate,
+              "seed": args.seed, **params,
               "folds": rows, "mean_uar": mean, "load": os.getloadavg()[0],
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with RESULTS.open("a") as fh:
