@@ -8,6 +8,7 @@ importing these helpers costs nothing before the measurement starts.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import platform
 import subprocess
@@ -184,3 +185,17 @@ def markdown_table(header, rows) -> str:
              "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def run_child(code: str, args, env: dict, what: str, cwd=None) -> dict:
+    """Run ``python -c code *args`` and return the JSON of its last ``RESULT `` line.
+
+    Measurements run in a child process so that each starts from a fresh interpreter; exits
+    with the child's error output when it fails or prints no result.
+    """
+    out = subprocess.run([sys.executable, "-c", code, *map(str, args)], env=env, cwd=cwd,
+                         capture_output=True, text=True, check=False)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    if out.returncode or not lines:
+        sys.exit(f"{what} failed ({out.returncode}):\n{out.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT "):])

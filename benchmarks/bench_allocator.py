@@ -19,12 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, load_average, machine_lines, markdown_table
+from _common import ROOT, load_average, machine_lines, markdown_table, run_child
 
 RESULTS = Path(__file__).with_name("bench_allocator.jsonl")
 
@@ -49,12 +47,7 @@ print("RESULT " + json.dumps({
 def fit_once(setting: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
            "TF_CPU_ALLOCATOR_USE_BFC": setting}
-    out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True,
-                         text=True, check=False)
-    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
-    if out.returncode or not lines:
-        sys.exit(f"fit with TF_CPU_ALLOCATOR_USE_BFC={setting} failed:\n{out.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return run_child(CHILD, (), env, f"fit with TF_CPU_ALLOCATOR_USE_BFC={setting}")
 
 
 def main():

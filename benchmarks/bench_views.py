@@ -27,12 +27,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, load_average, machine_lines, markdown_table
+from _common import ROOT, load_average, machine_lines, markdown_table, run_child
 
 RESULTS = Path(__file__).with_name("bench_views.jsonl")
 SHARED = ROOT / ".." / "shared" / "data"
@@ -83,14 +81,8 @@ def run(tree: Path, corpus: str, clf_params: dict) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree), "TF_CPP_MIN_LOG_LEVEL": "2"}
     if USER_ALLOCATOR is None:
         env.pop("TF_CPU_ALLOCATOR_USE_BFC", None)
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, corpus, CORPORA[corpus], str(SHARED), json.dumps(clf_params)],
-        env=env, cwd=tree, capture_output=True, text=True, check=False,
-    )
-    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
-    if out.returncode or not lines:
-        sys.exit(f"run in {tree} failed ({out.returncode}):\n{out.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return run_child(CHILD, (corpus, CORPORA[corpus], SHARED, json.dumps(clf_params)), env,
+                     f"run in {tree}", cwd=tree)
 
 
 def main():

@@ -12,9 +12,9 @@ import os
 # TensorFlow's default CPU allocator hands every large temporary (a convolution's gradient
 # buffers: several MB per training step) to malloc, which, depending on how the heap happens
 # to be laid out, maps and unmaps them at every step; the page faults made a fit take up to
-# ~40 % more CPU (benchmarks/README.md, "Training feed"). Its BFC allocator keeps that memory
-# pooled. TensorFlow reads the variable when it makes its first tensor, so this holds unless
-# TensorFlow ran before sklearn_ser was imported; set it to 0 to keep TensorFlow's default.
+# ~40 % more CPU (benchmarks/README.md, "Sampled training views"). Its BFC allocator keeps
+# that memory pooled. TensorFlow reads the variable when it makes its first tensor, so this
+# holds unless TensorFlow ran before sklearn_ser was imported; 0 keeps TensorFlow's default.
 os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "1")
 
 __version__ = "0.1.0.dev0"
