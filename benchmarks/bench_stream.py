@@ -22,8 +22,13 @@ contender runs in a fresh subprocess, so each peak RSS (``getrusage`` of that ch
   ``predict_proba`` call on all the windows.
 - **streamed**: ``analyse_recording(model, path)``, the library's path (blocks, one soxr
   stream, batches of windows).
+- **streamed, numpy runtime**: the same, with the model loaded by ``load(path,
+  runtime="numpy")``: the network runs in NumPy and TensorFlow is never imported.
 - **sklearn-ser predict**: the command line on the same file (streams through
-  ``analyse_recording``); its time includes its own start-up and printing.
+  ``analyse_recording``; its default ``--runtime auto`` is the NumPy runtime for this
+  model); its time includes its own start-up and printing.
+- **sklearn-ser predict --runtime keras**: the command line with TensorFlow running the
+  network, as before the NumPy runtime.
 
 "peak RSS" is the child's whole life, model loading included (what a user of
 ``sklearn-ser predict`` sees). Inside the Python children the kernel's peak counter is reset
@@ -55,7 +60,8 @@ import numpy as np
 from _common import load_average, machine_lines, markdown_table, peak_rss_mb, reset_peak_rss, rss_mb
 
 SR = 16000
-CONTENDERS = ("model only", "whole file", "streamed", "sklearn-ser predict")
+CONTENDERS = ("model only", "whole file", "streamed", "streamed, numpy runtime",
+              "sklearn-ser predict", "sklearn-ser predict --runtime keras")
 
 
 def write_recording(path: Path, minutes: float, seed: int = 0) -> None:
@@ -98,7 +104,7 @@ def train_model(path: Path) -> str:
 def child(mode: str, model_path: str, wav: str, out: str) -> None:
     from sklearn_ser.persistence import load
 
-    model = load(model_path)
+    model = load(model_path, runtime="numpy" if mode.endswith("numpy runtime") else "keras")
     loaded = rss_mb()
     reset_peak_rss()  # from here VmHWM is the peak of the analysis alone
     start, cpu = time.perf_counter(), time.process_time()
@@ -111,7 +117,7 @@ def child(mode: str, model_path: str, wav: str, out: str) -> None:
         bounds = window_bounds(y.size, clip, clip // 2)
         proba = model.predict_proba([y[a:b] for a, b in bounds])
         n_windows = len(bounds)
-    elif mode == "streamed":
+    elif mode.startswith("streamed"):
         from sklearn_ser.windows import analyse_recording
 
         timeline = analyse_recording(model, wav).timeline
@@ -131,9 +137,10 @@ def run(mode, model_path, wav, tmp):
     ``os.wait4`` returns the rusage of that one child (``RUSAGE_CHILDREN`` would be the
     largest of all children so far).
     """
-    out = str(Path(tmp) / f"{mode.replace(' ', '_')}.npy")
-    if mode == "sklearn-ser predict":
-        cmd = [sys.executable, "-m", "sklearn_ser", "predict", model_path, wav, "--format", "csv"]
+    out = str(Path(tmp) / f"{mode.replace(' ', '_').replace(',', '')}.npy")
+    if mode.startswith("sklearn-ser predict"):
+        cmd = [sys.executable, "-m", "sklearn_ser", "predict", model_path, wav, "--format", "csv",
+               *mode.split()[2:]]
     else:
         cmd = [sys.executable, __file__, "--child", mode, model_path, wav, out]
     stdout, stderr = Path(tmp) / "stdout.txt", Path(tmp) / "stderr.txt"
@@ -148,7 +155,7 @@ def run(mode, model_path, wav, tmp):
         print(f"{mode} failed:\n{stderr.read_text()[-3000:]}", file=sys.stderr)
         return None
     figures, text = {"peak": usage.ru_maxrss / 1024, "wall": wall}, stdout.read_text()
-    if mode == "sklearn-ser predict":
+    if mode.startswith("sklearn-ser predict"):
         cpu = usage.ru_utime + usage.ru_stime
         return {**figures, "seconds": wall, "cpu": cpu, "windows": text.count(",window,")}, None
     return {**figures, **json.loads(text.strip().splitlines()[-1])}, np.load(out)
@@ -184,7 +191,7 @@ def main():
                     continue
                 fig, results[mode] = measured
                 diff = "-"
-                if mode == "streamed" and results.get("whole file") is not None:
+                if mode.startswith("streamed") and results.get("whole file") is not None:
                     diff = f"{np.max(np.abs(results[mode] - results['whole file'])):.1e}"
                 analysed = fig["windows"] > 0
                 rows.append([

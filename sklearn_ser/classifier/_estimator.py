@@ -15,7 +15,7 @@ from sklearn.utils.metaestimators import available_if
 
 from .. import defaults
 from ..models import ARCHITECTURES
-from ._inference import _Inference
+from ._inference import _Inference, single_frame_quiet
 from ._input import (
     clip_weights,
     validate_fit_input,
@@ -29,7 +29,6 @@ from ._training import (
     feature_stats,
     schedule_callbacks,
     seeded,
-    single_frame_quiet,
 )
 
 __all__ = ["SERClassifier"]

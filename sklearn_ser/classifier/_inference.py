@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
+
 import numpy as np
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_is_fitted
 
 from .._docstrings import fill_doc
 from ._input import validate_predict_input
-from ._training import single_frame_quiet
 
 # Rows per call of the compiled predict function (``predict__batch_size`` overrides it).
 _PREDICT_CHUNK = 1024
+
+
+@contextmanager
+def single_frame_quiet(n_frames):
+    """Silence Keras's warning about a softmax over a one-frame axis.
+
+    2-D input is a sequence of one frame; self-attention over it is well defined (weight 1),
+    but keras.ops.softmax warns whenever the axis has size 1.
+    """
+    with warnings.catch_warnings():
+        if n_frames == 1:
+            warnings.filterwarnings("ignore", message="You are using a softmax over axis",
+                                    category=UserWarning)
+        yield
 
 
 class _Inference:

@@ -30,7 +30,6 @@ __all__ = [
     "feature_stats",
     "schedule_callbacks",
     "seeded",
-    "single_frame_quiet",
 ]
 
 try:  # every Keras initializer, Dropout and SeedGenerator made without a seed draws one
@@ -315,17 +314,3 @@ def schedule_callbacks(monitor, *, early_stopping, lr_schedule, reduce_lr_factor
             min_lr=_MIN_LEARNING_RATE, verbose=int(bool(verbose)),
         ))
     return callbacks, stopper
-
-
-@contextmanager
-def single_frame_quiet(n_frames):
-    """Silence Keras's warning about a softmax over a one-frame axis.
-
-    2-D input is a sequence of one frame; self-attention over it is well defined (weight 1),
-    but keras.ops.softmax warns whenever the axis has size 1.
-    """
-    with warnings.catch_warnings():
-        if n_frames == 1:
-            warnings.filterwarnings("ignore", message="You are using a softmax over axis",
-                                    category=UserWarning)
-        yield

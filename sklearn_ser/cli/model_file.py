@@ -25,12 +25,13 @@ def _check_per_clip_model(model):
                         "'sklearn-ser train' saves).")
 
 
-def load_model(path, *, trust_pickle=False, windows=True):
+def load_model(path, *, trust_pickle=False, windows=True, runtime="keras"):
     """The fitted pipeline in ``path``; a user error names the file and the reason.
 
     ``windows``: the model must analyse windows of a recording (``predict``), so its first
     step is an :class:`~sklearn_ser.AudioFeatureTransformer`; otherwise (``evaluate``) a
-    pipeline on openSMILE functionals is accepted too.
+    pipeline on openSMILE functionals is accepted too. ``runtime``: as in
+    :func:`sklearn_ser.load`.
     """
     from ..persistence import load_model_file
     from ..windows import audio_transformer
@@ -39,11 +40,12 @@ def load_model(path, *, trust_pickle=False, windows=True):
         reason = "is a folder" if Path(path).is_dir() else "does not exist"
         raise CommandError(f"model file '{path}' {reason}.")
     # a refused pickle and a damaged or foreign file raise ModelFileError, a user error
+    from ..numpy_network import UnsupportedNetworkError
     from ..persistence import ModelFileError
 
     try:
-        model = load_model_file(path, trust_pickle=trust_pickle)
-    except (ModelFileError, OSError):
+        model = load_model_file(path, trust_pickle=trust_pickle, runtime=runtime)
+    except (ModelFileError, OSError, UnsupportedNetworkError):
         raise
     except Exception as exc:
         if not trust_pickle:

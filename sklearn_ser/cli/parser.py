@@ -258,6 +258,12 @@ def _add_predict(sub):
     predict.add_argument("--csv", metavar="FILE",
                          help="also write the csv table (recordings and windows) to FILE")
     predict.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
+    predict.add_argument("--runtime", choices=("auto", "numpy", "keras"), default="auto",
+                         help="how the network runs (default: auto). numpy: without "
+                              "TensorFlow (less memory, faster start; same probabilities up "
+                              "to float32 rounding); keras: with TensorFlow; auto: numpy "
+                              "unless the model has a layer it does not implement, then "
+                              "keras (and says so)")
     _add_quiet(predict, "no progress bar or status lines")
 
 

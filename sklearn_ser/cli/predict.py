@@ -60,6 +60,21 @@ def _check_window(model, window):
             "feature transformer would crop every window to the clip duration.")
 
 
+def _load(path, args, console):
+    """The model, its networks run by ``--runtime`` (auto: NumPy where it can)."""
+    if args.runtime == "keras":
+        return load_model(path, trust_pickle=args.trust_pickle)
+    from ..numpy_network import UnsupportedNetworkError
+
+    try:
+        return load_model(path, trust_pickle=args.trust_pickle, runtime="numpy")
+    except UnsupportedNetworkError as exc:
+        if args.runtime == "numpy":
+            raise CommandError(f"--runtime numpy: {exc}") from exc
+        console.info(f"{exc} Running it with TensorFlow (--runtime keras).")
+        return load_model(path, trust_pickle=args.trust_pickle)
+
+
 def _analyse(model, files, args):
     from ..windows import analyse_recording
 
@@ -82,14 +97,14 @@ def run(args, console) -> int:
     csv = check_output_file(args.csv, "--csv", example="predictions.csv") if args.csv else None
     files = audio_files(args.paths)
     if args.model is None:
-        from ..pretrained import load_pretrained, model_card
+        from ..pretrained import MODEL_FILE, model_card
 
         console.info("No model given: using the pretrained model (sklearn_ser.load_pretrained"
                      f"(); {model_card()['terms_short']}, see its model card).")
-        model = load_pretrained()
+        model = _load(MODEL_FILE, args, console)
     else:
         console.info(f"Loading the model {args.model}...")
-        model = load_model(args.model, trust_pickle=args.trust_pickle)
+        model = _load(args.model, args, console)
     _check_window(model, args.window)
     set_runtime(model, verbose=0)
     results = _analyse(model, files, args)

@@ -53,6 +53,8 @@ from ._nodes import Decoder, Encoder
 FORMAT_VERSION = _archive.FORMAT_VERSION
 #: Suggested file extension; any name works, since the format is recognised by its content.
 SUFFIX = _archive.SUFFIX
+#: How :func:`load` runs the networks of fitted SERClassifier steps.
+RUNTIMES = ("keras", "numpy")
 #: Estimators stored natively, public name -> (module, class); any other scikit-learn
 #: estimator is stored with skops.io. A class name read from a file is looked up here only.
 NATIVE_CLASSES = _nodes.NATIVE_CLASSES
@@ -65,6 +67,7 @@ TRUSTED_TYPES = _nodes.TRUSTED_TYPES
 __all__ = [
     "FORMAT_VERSION",
     "NATIVE_CLASSES",
+    "RUNTIMES",
     "SUFFIX",
     "TRUSTED_TYPES",
     "ModelFileError",
@@ -119,13 +122,21 @@ def save(estimator, path) -> Path:
     return path
 
 
-def load(path):
+def load(path, *, runtime="keras"):
     """Load an estimator saved by :func:`save`, without unpickling anything.
 
     Parameters
     ----------
     path : str or path-like
         A file written by :func:`save`.
+    runtime : {"keras", "numpy"}, default="keras"
+        How the networks of fitted :class:`~sklearn_ser.SERClassifier` steps run.
+        ``"keras"``: the SERClassifier itself, which can predict, refit and fine-tune.
+        ``"numpy"``: each becomes a predict-only
+        :class:`~sklearn_ser.classifier.NumpySERClassifier` that runs the same network in
+        NumPy, so TensorFlow is never imported: predicting then needs a few hundred MB of
+        memory instead of TensorFlow's ~725 MB floor, and starts in a fraction of the
+        time. Its probabilities equal Keras's up to float32 rounding.
 
     Returns
     -------
@@ -142,17 +153,40 @@ def load(path):
         format version, or holds types that are not trusted.
     FileNotFoundError
         If the file does not exist.
+    sklearn_ser.numpy_network.UnsupportedNetworkError
+        With ``runtime="numpy"``, if a network has a layer or setting the NumPy runtime does
+        not implement (the message names it); the default runtime loads it.
     """
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(map(repr, RUNTIMES))}, got "
+                         f"{runtime!r}.")
+    from ..numpy_network import UnsupportedNetworkError
+
     with contextlib.closing(ArchiveReader(path)) as reader:
-        decoder = Decoder(reader)
+        decoder = Decoder(reader, runtime)
         try:
-            return decoder.decode(reader.tree())
-        except ModelFileError:
+            estimator = decoder.decode(reader.tree())
+        except (ModelFileError, UnsupportedNetworkError):
             raise
         except RecursionError:
             decoder.fail("has an estimator.json nested too deeply to be one we wrote.")
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             decoder.fail(f"has an invalid estimator.json ({type(err).__name__}: {err}).")
+    if decoder.unfitted_classifiers and not _is_fitted(estimator):
+        decoder.fail("holds an unfitted SERClassifier; runtime='numpy' only predicts with "
+                     "fitted networks. Load it with runtime='keras' to fit it.")
+    return estimator
+
+
+def _is_fitted(estimator) -> bool:
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    return True
 
 
 def is_model_file(path) -> bool:
@@ -173,7 +207,7 @@ def is_model_file(path) -> bool:
     return True
 
 
-def load_model_file(path, *, trust_pickle=False):
+def load_model_file(path, *, trust_pickle=False, runtime="keras"):
     """Load a model file: the safe format, or pickle/joblib only when trusted explicitly.
 
     This is what the command line uses (``--trust-pickle`` sets ``trust_pickle``).
@@ -185,6 +219,8 @@ def load_model_file(path, *, trust_pickle=False):
     trust_pickle : bool, default=False
         Load a pickle-based file with :func:`joblib.load`. Unpickling can run any code the
         file contains: pass True only for files from a source you trust.
+    runtime : {"keras", "numpy"}, default="keras"
+        As in :func:`load`, for a file in the safe format (a pickle is loaded as it is).
 
     Returns
     -------
@@ -200,7 +236,7 @@ def load_model_file(path, *, trust_pickle=False):
     """
     path = Path(path)
     try:
-        return load(path)
+        return load(path, runtime=runtime)
     except PickleModelFileError:
         if not trust_pickle:
             raise PickleModelFileError(

@@ -250,8 +250,10 @@ class Encoder:
 class Decoder:
     """Rebuilds the objects of a tree read by an ``ArchiveReader``."""
 
-    def __init__(self, reader):
+    def __init__(self, reader, runtime="keras"):
         self.reader = reader
+        self.runtime = runtime
+        self.unfitted_classifiers = 0  # SERClassifiers the numpy runtime found unfitted
         self._objects: dict[int, object] = {}
 
     def fail(self, reason: str):
@@ -299,9 +301,12 @@ class Decoder:
         if kind == "estimator":
             return self._estimator(node)
         if kind == "keras":
-            return self._remember(node, self._keras_model(node["member"]))
+            network = (self._numpy_network if self.runtime == "numpy" else self._keras_model)
+            return self._remember(node, network(node["member"]))
         if kind == "keras_object":
-            return self._keras_object(node["config"])
+            # the numpy runtime keeps a training parameter (an optimizer...) as its config
+            return (node["config"] if self.runtime == "numpy"
+                    else self._keras_object(node["config"]))
         if kind == "skops":
             return self._skops(node["member"])
         self.fail(f"has a node of unknown type {kind!r} in its estimator.json.")
@@ -329,8 +334,10 @@ class Decoder:
         if name not in NATIVE_CLASSES:
             self.fail(f"holds an estimator of class {name!r}, which this sklearn-ser does not "
                       "load natively.")
-        cls = _native_class(name)
         params = {k: self.decode(v) for k, v in node["params"].items()}
+        if self.runtime == "numpy" and name == "sklearn_ser.SERClassifier":
+            return self._remember(node, self._numpy_classifier(params, node["attrs"]))
+        cls = _native_class(name)
         signature = list(inspect.signature(cls.__init__).parameters.values())[1:]
         accepted = {p.name for p in signature if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
         takes_any = any(p.kind is p.VAR_KEYWORD for p in signature)
@@ -364,6 +371,31 @@ class Decoder:
             except Exception as err:  # Keras raises many types; the message says which
                 self.fail(f"has a Keras model {member!r} that Keras refused to load in safe "
                           f"mode: {err}")
+
+    def _numpy_classifier(self, params, attrs):
+        from ..classifier import NumpySERClassifier
+
+        if "model_" not in attrs:
+            # an unfitted template (a VotingClassifier's ``estimators``): nothing to run
+            self.unfitted_classifiers += 1
+            return NumpySERClassifier()
+        fitted = {k: self.decode(v) for k, v in attrs.items()}
+        try:
+            return NumpySERClassifier._from_fitted(params, fitted, fitted["model_"])
+        except ValueError as err:
+            self.fail(f"has a SERClassifier that does not match its network: {err}")
+
+    def _numpy_network(self, member):
+        from ..numpy_network import NumpyNetwork, UnsupportedNetworkError
+
+        try:
+            return NumpyNetwork.from_keras_archive(self.reader.read(member))
+        except UnsupportedNetworkError as err:
+            raise UnsupportedNetworkError(
+                f"'{self.reader.path}': runtime='numpy' cannot run the Keras model {member!r}: "
+                f"{err} Load it with runtime='keras'.") from None
+        except ValueError as err:
+            self.fail(f"has a Keras model {member!r} that cannot be read: {err}")
 
     def _keras_object(self, config):
         import keras

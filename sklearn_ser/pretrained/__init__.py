@@ -32,7 +32,7 @@ def _missing(path, what):
         "benchmarks/accuracy/train_pretrained.py.")
 
 
-def load_pretrained():
+def load_pretrained(*, runtime="keras"):
     """The pretrained Pipeline: audio paths or waveforms in, six emotions out.
 
     ``Pipeline(AudioFeatureTransformer, SERClassifier("cnn_gru"))`` trained on acted
@@ -60,6 +60,15 @@ def load_pretrained():
     Its measured accuracy, intended use and limits (acted speech; six emotions; not a
     judgement of anyone's feelings) are in :func:`model_card` and the documentation's
     model card page.
+
+    Parameters
+    ----------
+    runtime : {"keras", "numpy"}, default="keras"
+        ``"keras"``: the SERClassifier itself (predicts, and :func:`fine_tune` can continue
+        its training). ``"numpy"``: a predict-only
+        :class:`~sklearn_ser.classifier.NumpySERClassifier` running the same network in
+        NumPy without importing TensorFlow (a few hundred MB less memory, a faster start);
+        see :func:`sklearn_ser.load`.
 
     Returns
     -------
@@ -91,7 +100,7 @@ def load_pretrained():
 
     if not MODEL_FILE.is_file():
         raise _missing(MODEL_FILE, "model file")
-    return load(MODEL_FILE)
+    return load(MODEL_FILE, runtime=runtime)
 
 
 def model_card() -> dict:
