@@ -60,6 +60,14 @@ def test_predicts_waveforms_and_paths(model, waveforms, wav_dir):
         assert labels.tolist() == [SIX[i] for i in proba.argmax(axis=1)]
 
 
+def test_numpy_runtime_predicts_the_example_clips_as_keras_does(model):
+    fast = load_pretrained(runtime="numpy")
+    clips = example_clips()
+    np.testing.assert_allclose(fast.predict_proba(clips), model.predict_proba(clips),
+                               atol=1e-5)
+    assert fast.classes_.tolist() == SIX
+
+
 def test_each_call_is_independent(model):
     other = load_pretrained()
     other.set_params(features__top_db=50.0)
