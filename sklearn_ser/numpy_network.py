@@ -1390,14 +1390,14 @@ class NumpyNetwork:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, *input_shape)
+        X : array-like of shape ``(n_samples,) + input_shape``
             Inputs; computed in float32.
         batch_size : int, default=256
             Rows computed at once, which bounds the memory of the intermediate arrays.
 
         Returns
         -------
-        outputs : ndarray of shape (n_samples, *output_shape), dtype float32
+        outputs : ndarray of shape ``(n_samples,) + output_shape``, dtype float32
         """
         X = np.asarray(X)
         if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
