@@ -49,6 +49,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -168,15 +169,23 @@ def main():
     parser.add_argument("--skip", nargs="*", default=[], choices=CONTENDERS,
                         help="contenders not to run")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--train", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(*args.child)
+    if args.train:
+        return print(train_model(Path(args.train)))
     minutes = [1, 3] if args.quick else args.minutes
     print("\n".join(machine_lines(("numpy", "soundfile", "soxr", "keras", "tensorflow"))))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         model_path = str(Path(tmp) / "model.skser")
-        print("model:", train_model(model_path))
+        # trained in its own process: a child spawned by this one inherits its peak RSS (Linux
+        # keeps the peak of the memory a vfork child shares until exec), so this process
+        # must stay small for the children's figures to be their own
+        trained = subprocess.run([sys.executable, __file__, "--train", model_path],
+                                 capture_output=True, text=True, check=True)
+        print("model:", trained.stdout.strip().splitlines()[-1])
         for length in minutes:
             wav = str(Path(tmp) / f"recording_{length:g}min.wav")
             write_recording(Path(wav), length)
