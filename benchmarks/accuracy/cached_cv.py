@@ -11,6 +11,13 @@ costs more than the training itself (CREMA-D: ~25 min of extraction per pass on 
     python benchmarks/accuracy/cached_cv.py --corpus crema_d --candidate 1:25
     python benchmarks/accuracy/cached_cv.py --corpus emodb --candidate all:25 --arch cnn
     python benchmarks/accuracy/cached_cv.py --corpus emodb --seed 1    # another random_state
+    python benchmarks/accuracy/cached_cv.py --corpus emodb --speaker-norm
+
+``--speaker-norm`` standardises every feature per speaker (mean and standard deviation over
+all frames of that speaker's clean views) before training and testing, a test speaker's from
+their own unlabelled clips: what a user with a few recordings of each new speaker could do.
+It is a research probe for issue 14, not a library feature (a Pipeline step would need the
+speaker ids at transform time).
 
 A candidate is ``views_per_epoch:epochs[:peak learning rate[:batch size]]`` as in
 ``views_cv.py``. Appends one JSON line per run to ``cached_cv_results.jsonl`` next to this file.
@@ -42,12 +49,17 @@ def main():
     parser.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--n-jobs", type=int, default=2, help="feature extraction")
     parser.add_argument("--seed", type=int, default=0, help="random_state of the classifier")
+    parser.add_argument("--speaker-norm", action="store_true",
+                        help="standardise features per speaker (from unlabelled clean views)")
     args = parser.parse_args()
 
     X, y, groups = features(args.corpus, args.n_jobs)
+    if args.speaker_norm:
+        X = speaker_standardised(X, groups)
     folds = list(GroupKFold(5).split(np.zeros(len(y)), y, groups))
     params = parse_candidate(args.candidate)
-    print(f"{args.corpus} {args.arch} {args.candidate} seed {args.seed}; "
+    print(f"{args.corpus} {args.arch} {args.candidate} seed {args.seed}"
+          f"{' speaker-norm' if args.speaker_norm else ''}; "
           f"load {os.getloadavg()[0]:.1f}\n"
           "| fold | test UAR | accuracy | fit s |\n|---|---|---|---|", flush=True)
     rows = []
@@ -65,11 +77,22 @@ def main():
     mean = float(np.mean([r["uar"] for r in rows]))
     print(f"| mean | {mean:.3f} | | {sum(r['fit_s'] for r in rows):.0f} |", flush=True)
     record = {"corpus": args.corpus, "arch": args.arch, "candidate": args.candidate,
-              "seed": args.seed, **params,
+              "seed": args.seed, "speaker_norm": args.speaker_norm, **params,
               "folds": rows, "mean_uar": mean, "load": os.getloadavg()[0],
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with RESULTS.open("a") as fh:
         fh.write(json.dumps(record) + "\n")
+
+
+def speaker_standardised(X, groups):
+    """Every view of each speaker's clips standardised by the speaker's clean-view frames."""
+    out = np.empty(X.shape, dtype=np.float32)
+    for speaker in np.unique(groups):
+        rows = np.flatnonzero(groups == speaker)
+        clean = np.asarray(X[rows, 0]).reshape(-1, X.shape[-1])
+        mean, std = clean.mean(axis=0), clean.std(axis=0) + 1e-5
+        out[rows] = (np.asarray(X[rows]) - mean) / std
+    return out
 
 
 if __name__ == "__main__":
