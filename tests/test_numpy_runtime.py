@@ -218,3 +218,28 @@ def test_numpy_runtime_reads_a_model_saved_after_scikeras_pickled_one(saved, tmp
     path = save(model, tmp_path / "after_pickling.skser")
     np.testing.assert_allclose(load(path, runtime="numpy").predict_proba(paths),
                                model.predict_proba(paths), atol=1e-5)
+
+
+def test_cli_evaluate_gives_the_same_metrics_with_either_runtime(capsys, saved, tmp_path):
+    path = saved["pipeline"][1]
+    metrics = {}
+    for runtime in ("numpy", "keras"):
+        out_dir = tmp_path / runtime
+        status = main(["evaluate", str(path), "--n-speakers", "2", "--clips-per-emotion", "1",
+                       "--out", str(out_dir), "--quiet", "--runtime", runtime])
+        _, err = capsys.readouterr()
+        assert status == 0, err
+        metrics[runtime] = json.loads((out_dir / "metrics.json").read_text())
+    assert metrics["numpy"]["n_clips"] == 6
+    assert metrics["numpy"]["confusion_matrix"] == metrics["keras"]["confusion_matrix"]
+
+
+def test_cli_evaluate_with_the_numpy_runtime_never_imports_tensorflow(saved):
+    code = ("import sys; from sklearn_ser.cli import main; status = main(sys.argv[1:]); "
+            "assert 'tensorflow' not in sys.modules, 'imported'; sys.exit(status)")
+    result = subprocess.run(
+        [sys.executable, "-c", code, "evaluate", str(saved["pipeline"][1]), "--n-speakers", "2",
+         "--clips-per-emotion", "1", "--quiet"],
+        capture_output=True, text=True, timeout=300, env={**os.environ})
+    assert result.returncode == 0, result.stderr
+    assert "balanced accuracy" in result.stdout

@@ -14,7 +14,7 @@ from ..datasets import EMOTIONS
 from ..progress import is_terminal
 from .data import check_data_options, load_data
 from .errors import CommandError
-from .model_file import load_model, set_runtime
+from .model_file import load_for_runtime, set_runtime
 from .options import check_output_dir
 from .parser import DEMO
 
@@ -36,7 +36,8 @@ def _print_evaluation(evaluation, labels, header):
 def run(args, console) -> int:
     check_data_options(args)
     out = check_output_dir(args.out, "--out") if args.out else None
-    model = load_model(args.model, trust_pickle=args.trust_pickle, windows=False)
+    model = load_for_runtime(args.model, args.runtime, console, trust_pickle=args.trust_pickle,
+                             windows=False)
     transformer = model.steps[0][1]
     classes = [str(c) for c in model.classes_]
     known = [c for c in classes if c in EMOTIONS]

@@ -11,7 +11,11 @@ from pathlib import Path
 
 from .errors import CommandError
 
-__all__ = ["check_can_save", "load_model", "save_model", "set_runtime"]
+__all__ = ["RUNTIME_CHOICES", "check_can_save", "load_for_runtime", "load_model", "save_model",
+           "set_runtime"]
+
+#: ``--runtime`` of ``predict`` and ``evaluate``: auto runs NumPy where it can.
+RUNTIME_CHOICES = ("auto", "numpy", "keras")
 
 
 def _check_per_clip_model(model):
@@ -66,6 +70,25 @@ def load_model(path, *, trust_pickle=False, windows=True, runtime="keras"):
                 "analysis of recordings needs a model on frame features (train --features mel "
                 "or smile-lld:SET). Score it on a corpus with 'sklearn-ser evaluate'.") from exc
     return model
+
+
+def load_for_runtime(path, runtime, console, *, trust_pickle=False, windows=True):
+    """:func:`load_model` with the networks run as ``--runtime`` says.
+
+    auto tries the NumPy runtime and falls back to TensorFlow, with a status line, only for a
+    network it does not implement; numpy makes that case a user error.
+    """
+    if runtime == "keras":
+        return load_model(path, trust_pickle=trust_pickle, windows=windows)
+    from ..numpy_network import UnsupportedNetworkError
+
+    try:
+        return load_model(path, trust_pickle=trust_pickle, windows=windows, runtime="numpy")
+    except UnsupportedNetworkError as exc:
+        if runtime == "numpy":
+            raise CommandError(f"--runtime numpy: {exc}") from exc
+        console.info(f"{exc} Running it with TensorFlow (--runtime keras).")
+        return load_model(path, trust_pickle=trust_pickle, windows=windows)
 
 
 def save_model(model, path) -> Path:

@@ -16,6 +16,7 @@ from ..datasets import (
 )
 from . import options
 from .features import ESTIMATORS
+from .model_file import RUNTIME_CHOICES
 
 __all__ = ["DEMO", "EXIT_USAGE", "PROG", "build_parser"]
 
@@ -258,13 +259,17 @@ def _add_predict(sub):
     predict.add_argument("--csv", metavar="FILE",
                          help="also write the csv table (recordings and windows) to FILE")
     predict.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
-    predict.add_argument("--runtime", choices=("auto", "numpy", "keras"), default="auto",
+    _add_runtime(predict)
+    _add_quiet(predict, "no progress bar or status lines")
+
+
+def _add_runtime(command):
+    command.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto",
                          help="how the network runs (default: auto). numpy: without "
                               "TensorFlow (less memory, faster start; same probabilities up "
                               "to float32 rounding); keras: with TensorFlow; auto: numpy "
                               "unless the model has a layer it does not implement, then "
                               "keras (and says so)")
-    _add_quiet(predict, "no progress bar or status lines")
 
 
 def _add_evaluate(sub):
@@ -281,6 +286,7 @@ def _add_evaluate(sub):
     evaluate.add_argument("--out", metavar="DIR",
                           help="write metrics.json and confusion_matrix.png here")
     evaluate.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
+    _add_runtime(evaluate)
     _add_quiet(evaluate, "no progress bar")
 
 

@@ -9,7 +9,7 @@ from ..audio import AudioInputError
 from ..datasets import AUDIO_EXTENSIONS
 from ..progress import Progress
 from .errors import CommandError, one_line
-from .model_file import load_model, set_runtime
+from .model_file import load_for_runtime, set_runtime
 from .options import check_output_file
 from .output import (
     Failure,
@@ -60,21 +60,6 @@ def _check_window(model, window):
             "feature transformer would crop every window to the clip duration.")
 
 
-def _load(path, args, console):
-    """The model, its networks run by ``--runtime`` (auto: NumPy where it can)."""
-    if args.runtime == "keras":
-        return load_model(path, trust_pickle=args.trust_pickle)
-    from ..numpy_network import UnsupportedNetworkError
-
-    try:
-        return load_model(path, trust_pickle=args.trust_pickle, runtime="numpy")
-    except UnsupportedNetworkError as exc:
-        if args.runtime == "numpy":
-            raise CommandError(f"--runtime numpy: {exc}") from exc
-        console.info(f"{exc} Running it with TensorFlow (--runtime keras).")
-        return load_model(path, trust_pickle=args.trust_pickle)
-
-
 def _analyse(model, files, args):
     from ..windows import analyse_recording
 
@@ -101,10 +86,12 @@ def run(args, console) -> int:
 
         console.info("No model given: using the pretrained model (sklearn_ser.load_pretrained"
                      f"(); {model_card()['terms_short']}, see its model card).")
-        model = _load(MODEL_FILE, args, console)
+        model = load_for_runtime(MODEL_FILE, args.runtime, console,
+                                 trust_pickle=args.trust_pickle)
     else:
         console.info(f"Loading the model {args.model}...")
-        model = _load(args.model, args, console)
+        model = load_for_runtime(args.model, args.runtime, console,
+                                 trust_pickle=args.trust_pickle)
     _check_window(model, args.window)
     set_runtime(model, verbose=0)
     results = _analyse(model, files, args)
