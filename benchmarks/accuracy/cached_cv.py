@@ -6,7 +6,8 @@ random_state=0).fit_transform`` of every clip of the corpus, once. Each outer fo
 clips' clean view, which is what the literal Pipeline does; the one difference is that the
 Pipeline re-extracts in every fold, so its augmented views are other random draws of the same
 augmentations (view seeds are drawn per clip position). Use it where re-extracting per fold
-costs more than the training itself (CREMA-D: ~25 min of extraction per pass on 2 cores).
+costs too much to repeat per candidate (CREMA-D's views: 81 s on 2 idle AMD EPYC cores on
+2026-12-02; ~25 min was measured in an earlier session on shared, loaded cores).
 
     python benchmarks/accuracy/cached_cv.py --corpus crema_d --candidate 1:25
     python benchmarks/accuracy/cached_cv.py --corpus emodb --candidate all:25 --arch cnn
