@@ -215,7 +215,9 @@ def _check_same_analysis(result, seen, rows, predict_proba, whole, hop):
     for clip, (start, stop) in zip(seen, bounds):
         np.testing.assert_array_equal(clip, whole[start:stop])
     proba = predict_proba([whole[start:stop] for start, stop in bounds])
-    np.testing.assert_allclose(result.timeline[["noise", "tone"]].to_numpy(), proba, rtol=1e-6)
+    # float32 features of a clip may differ in the last bit with the batch they are computed in
+    np.testing.assert_allclose(result.timeline[["noise", "tone"]].to_numpy(), proba, rtol=1e-6,
+                               atol=1e-6)
     assert result.duration == whole.size / SR
 
 

@@ -14,9 +14,11 @@ costs too much to repeat per candidate (CREMA-D's views: 81 s on 2 idle AMD EPYC
     python benchmarks/accuracy/cached_cv.py --corpus emodb --seed 1    # another random_state
     python benchmarks/accuracy/cached_cv.py --corpus emodb --speaker-norm
     python benchmarks/accuracy/cached_cv.py --corpus emodb --param model__units=64
+    python benchmarks/accuracy/cached_cv.py --corpus emodb --feature-param hop_length=256
 
 ``--param name=value`` (repeatable) passes another SERClassifier parameter, the value read as
-a Python literal. Every run also reports, beside the clean-view UAR, the UAR of the mean
+a Python literal; ``--feature-param`` likewise changes AudioFeatureTransformer's defaults
+(its own cache file). Every run also reports, beside the clean-view UAR, the UAR of the mean
 probabilities over all six cached views of each test clip ("views-averaged"): a probe of
 test-time averaging over the training augmentations, which the Pipeline does not do.
 
@@ -61,22 +63,20 @@ def main():
                         help="standardise features per speaker (from unlabelled clean views)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="another SERClassifier parameter (value: a Python literal)")
+    parser.add_argument("--feature-param", action="append", default=[], metavar="NAME=VALUE",
+                        help="another AudioFeatureTransformer parameter (a Python literal)")
     args = parser.parse_args()
 
-    X, y, groups = features(args.corpus, args.n_jobs)
+    feature_params = literal_params(parser, "--feature-param", args.feature_param)
+    X, y, groups = features(args.corpus, args.n_jobs, **feature_params)
     if args.speaker_norm:
         X = speaker_standardised(X, groups)
     folds = list(GroupKFold(5).split(np.zeros(len(y)), y, groups))
     params = parse_candidate(args.candidate)
-    extra = {}
-    for item in args.param:
-        name, sep, value = item.partition("=")
-        if not sep:
-            parser.error(f"--param {item!r}: expected NAME=VALUE")
-        extra[name] = ast.literal_eval(value)
+    extra = literal_params(parser, "--param", args.param)
     params.update(extra)
     print(f"{args.corpus} {args.arch} {args.candidate} seed {args.seed}"
-          f"{' speaker-norm' if args.speaker_norm else ''} {extra or ''}; "
+          f"{' speaker-norm' if args.speaker_norm else ''} {extra or ''} {feature_params or ''}; "
           f"load {os.getloadavg()[0]:.1f}\n"
           "| fold | test UAR | accuracy | views-averaged UAR | fit s |\n"
           "|---|---|---|---|---|", flush=True)
@@ -103,11 +103,26 @@ def main():
           flush=True)
     record = {"corpus": args.corpus, "arch": args.arch, "candidate": args.candidate,
               "seed": args.seed, "speaker_norm": args.speaker_norm, **params,
+              "feature_params": feature_params,
               "folds": rows, "mean_uar": mean,
               "mean_views_averaged_uar": averaged, "load": os.getloadavg()[0],
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with RESULTS.open("a") as fh:
         fh.write(json.dumps(record) + "\n")
+
+
+def literal_params(parser, option, items):
+    """``NAME=VALUE`` strings -> {name: Python literal}; a malformed one is a usage error."""
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            params[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            sep = ""
+        if not sep or not name:
+            parser.error(f"{option} {item!r}: expected NAME=VALUE, VALUE a Python literal")
+    return params
 
 
 def speaker_standardised(X, groups):

@@ -48,21 +48,26 @@ CACHE = Path(os.environ.get("SER_ACC_CACHE", "/tmp/ser_acc"))
 RESULTS = Path(__file__).with_name("views_results.jsonl")
 
 
-def features(corpus, n_jobs):
-    """(X views, y, groups) of a corpus with the library's default features, cached."""
+def features(corpus, n_jobs, **transformer_params):
+    """(X views, y, groups) of a corpus with the library's default features, cached.
+
+    ``transformer_params`` change AudioFeatureTransformer's defaults (another cache file).
+    """
     pattern, label, speaker = CORPORA[corpus]
     paths = sorted(str(p) for p in SHARED.glob(pattern))
     names = [os.path.basename(p) for p in paths]
     y = np.array([label(n) for n in names])
     groups = np.array([speaker(n) for n in names])
-    path = CACHE / f"views_{corpus}_default.npy"
+    suffix = "".join(f"_{k}{v}" for k, v in sorted(transformer_params.items()))
+    path = CACHE / f"views_{corpus}_default{suffix}.npy"
     if path.exists():
         X = np.load(path, mmap_mode="r")
         if X.shape[0] == len(y):
             return X, y, groups
     CACHE.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    aft = AudioFeatureTransformer(augment=AUGMENT, random_state=0, n_jobs=n_jobs)
+    aft = AudioFeatureTransformer(augment=AUGMENT, random_state=0, n_jobs=n_jobs,
+                                  **transformer_params)
     X = aft.fit_transform(paths)
     np.save(path, X)
     print(f"extracted {X.shape} in {time.perf_counter() - start:.0f} s -> {path}", flush=True)
