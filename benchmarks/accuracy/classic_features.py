@@ -64,14 +64,16 @@ def cpu_seconds() -> float:
 
 
 def functionals(corpus: str, data_root: Path, feature_set: str, n_jobs: int):
-    """(X, y, groups, (extraction CPU s, wall s)) from the cache (Nones), or extracted."""
+    """(X, y, groups, (extraction CPU s, wall s), file names) from the cache (Nones), or
+    extracted; the rows follow the corpus loader's order."""
     path = CACHE / f"{corpus}_{feature_set}.npz"
     data = load_corpus(corpus, data_root / FOLDERS[corpus])
     files = np.asarray([os.path.basename(p) for p in data.X])
     if path.exists():
         cached = np.load(path, allow_pickle=False)
         if np.array_equal(cached["files"], files):
-            return cached["X"], np.asarray(data.y), np.asarray(data.groups), (None, None)
+            return (cached["X"], np.asarray(data.y), np.asarray(data.groups), (None, None),
+                    files)
         print(f"{path.name} holds other files than the corpus: extracting again")
     cpu, wall = cpu_seconds(), time.perf_counter()
     X = OpenSmileTransformer(feature_set, n_jobs=n_jobs, verbose=1).fit_transform(list(data.X))
@@ -82,7 +84,7 @@ def functionals(corpus: str, data_root: Path, feature_set: str, n_jobs: int):
           + ("" if cpu is None else f", {cpu:.0f} s CPU"))
     CACHE.mkdir(exist_ok=True)
     np.savez(path, X=X, files=files)
-    return X, np.asarray(data.y), np.asarray(data.groups), (cpu, wall)
+    return X, np.asarray(data.y), np.asarray(data.groups), (cpu, wall), files
 
 
 def main():
@@ -99,7 +101,7 @@ def main():
 
     rows = []
     for feature_set in args.feature_sets:
-        X, y, groups, (extraction_cpu, extraction_wall) = functionals(
+        X, y, groups, (extraction_cpu, extraction_wall), _ = functionals(
             args.corpus, args.data, feature_set, args.n_jobs)
         print(f"{args.corpus}: {len(y)} clips, {np.unique(groups).size} speakers, "
               f"{np.unique(y).size} emotions, {X.shape[1]} {feature_set} functionals")

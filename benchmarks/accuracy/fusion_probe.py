@@ -42,9 +42,8 @@ def main():
 
     X, y, groups = features(args.corpus, args.n_jobs)
     names = [os.path.basename(p) for p in sorted(SHARED.glob(CORPORA[args.corpus][0]))]
-    F, _, _, _ = functionals(args.corpus, DEFAULT_DATA, "ComParE_2016", args.n_jobs)
-    # the loader's order and files (it may leave out broken clips) -> the views' order
-    data_files = [os.path.basename(p) for p in functionals_files(args.corpus)]
+    # the functionals follow the loader's order and files (it may leave out broken clips)
+    F, _, _, _, data_files = functionals(args.corpus, DEFAULT_DATA, "ComParE_2016", args.n_jobs)
     row = {name: i for i, name in enumerate(data_files)}
     # load_crema_d leaves out CREMA-D's four broken clips; so does this probe, by name
     keep = np.array([i for i, n in enumerate(names) if n in row])
@@ -81,15 +80,6 @@ def main():
                              **{f"mean_{k}": v for k, v in means.items()},
                              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})
                  + "\n")
-
-
-def functionals_files(corpus):
-    """The clip paths of the cached functionals, in their order (classic_features.py's)."""
-    from classic_features import FOLDERS
-
-    from sklearn_ser.datasets import load_corpus
-
-    return list(load_corpus(corpus, DEFAULT_DATA / FOLDERS[corpus]).X)
 
 
 if __name__ == "__main__":
