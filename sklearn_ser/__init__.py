@@ -1,9 +1,9 @@
 """sklearn-ser: Speech Emotion Recognition that speaks scikit-learn.
 
 Public names: :class:`AudioFeatureTransformer`, :class:`SERClassifier`,
-:class:`OpenSmileTransformer`, :class:`SpeechEmbeddingTransformer`, :func:`save`,
-:func:`load` and :func:`load_pretrained`; corpora in :mod:`sklearn_ser.datasets`, splitters in
-:mod:`sklearn_ser.model_selection`.
+:class:`OpenSmileTransformer`, :class:`SpeechEmbeddingTransformer`,
+:func:`make_fusion_classifier`, :func:`save`, :func:`load` and :func:`load_pretrained`;
+corpora in :mod:`sklearn_ser.datasets`, splitters in :mod:`sklearn_ser.model_selection`.
 """
 
 import importlib
@@ -29,6 +29,7 @@ _LAZY = {
     "SpeechEmbeddingTransformer": ".embeddings",
     "load": ".persistence",
     "load_pretrained": ".pretrained",
+    "make_fusion_classifier": ".fusion",
     "save": ".persistence",
 }
 

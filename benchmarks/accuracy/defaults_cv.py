@@ -1,6 +1,6 @@
 """Speaker-independent cross-validation of the library's defaults (issue 7).
 
-Two modes, both on real audio paths and both with ``GroupKFold(5)`` by speaker:
+Three modes, all on real audio paths and both with ``GroupKFold(5)`` by speaker:
 
 ``pipeline`` (the target): cross-validates exactly::
 
@@ -16,11 +16,16 @@ and the wall and CPU time.
 :func:`sklearn_ser.study.compare_architectures` (features extracted once per fold and shared,
 which gives each architecture exactly what its own Pipeline would compute).
 
+``fused``: cross-validates :func:`sklearn_ser.fusion.make_fusion_classifier` (the target
+pipeline and ComParE_2016 functionals + logistic regression in a soft VotingClassifier, equal
+weights) on the audio paths, seeded with ``--seed``, with ``cross_validate`` like ``pipeline``.
+
 Run from the project root::
 
     python benchmarks/accuracy/defaults_cv.py pipeline                 # EmoDB, cnn_gru
     python benchmarks/accuracy/defaults_cv.py compare                  # EmoDB, all five
     python benchmarks/accuracy/defaults_cv.py compare --corpus demo    # synthetic demo corpus
+    python benchmarks/accuracy/defaults_cv.py fused --seed 1           # EmoDB, the fusion
 
 EmoDB is read from ``../shared/data/emodb`` (``--emodb`` to change). Each run appends a JSON
 line to ``defaults_results.jsonl`` next to this file.
@@ -44,6 +49,7 @@ from sklearn.pipeline import Pipeline
 
 from sklearn_ser import AudioFeatureTransformer, SERClassifier
 from sklearn_ser.datasets import load_emodb, make_emotional_speech
+from sklearn_ser.fusion import make_fusion_classifier
 from sklearn_ser.study import compare_architectures
 
 AUGMENT = ("noise", "stretch_pitch", "shift", "echo", "reverb")
@@ -67,14 +73,25 @@ def cpu_seconds():
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run_pipeline(X, y, groups, input_sr, arch, features=None):
+def target_pipeline(input_sr, arch, features=None):
     extra = {"features": tuple(features)} if features else {}
-    pipe = Pipeline([
+    return Pipeline([
         ("features", AudioFeatureTransformer(augment=AUGMENT, random_state=0,
                                              input_sr=input_sr, **extra)),
         ("clf", SERClassifier(arch=arch, random_state=0)),
     ])
-    scores = cross_validate(pipe, X, y, groups=groups, cv=GroupKFold(5),
+
+
+def fused(input_sr, seed):
+    fusion = make_fusion_classifier(augment=AUGMENT, random_state=seed)
+    if input_sr is not None:
+        fusion.set_params(deep__features__input_sr=input_sr,
+                          compare__opensmiletransformer__input_sr=input_sr)
+    return fusion
+
+
+def run_cv(estimator, X, y, groups, arch):
+    scores = cross_validate(estimator, X, y, groups=groups, cv=GroupKFold(5),
                             scoring=("balanced_accuracy", "accuracy"))
     rows = [{"fold": k, "uar": float(scores["test_balanced_accuracy"][k]),
              "accuracy": float(scores["test_accuracy"][k]),
@@ -123,13 +140,14 @@ def compare_table(folds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("pipeline", "compare"))
+    parser.add_argument("mode", choices=("pipeline", "compare", "fused"))
     parser.add_argument("--corpus", choices=("emodb", "demo"), default="emodb")
     parser.add_argument("--emodb", type=Path, default=DEFAULT_EMODB, help="EmoDB folder")
     parser.add_argument("--arch", default="cnn_gru", help="pipeline mode: the architecture")
     parser.add_argument("--features", nargs="+", default=None,
                         help="pipeline mode: a candidate feature set instead of the default, "
                              "to confirm a choice made on held-out training speakers")
+    parser.add_argument("--seed", type=int, default=0, help="fused mode: random_state")
     args = parser.parse_args()
 
     X, y, groups, input_sr = load(args.corpus, args.emodb)
@@ -139,8 +157,12 @@ def main():
           f"load {os.getloadavg()[0]:.2f}; command: python {' '.join(os.sys.argv)}")
     wall, cpu = time.perf_counter(), cpu_seconds()
     if args.mode == "pipeline":
-        record = run_pipeline(X, y, groups, input_sr, args.arch, args.features)
+        record = run_cv(target_pipeline(input_sr, args.arch, args.features), X, y, groups,
+                        args.arch)
         record["features"] = args.features or "default"
+    elif args.mode == "fused":
+        record = run_cv(fused(input_sr, args.seed), X, y, groups, "fusion")
+        record["seed"] = args.seed
     else:
         record = run_compare(X, y, groups, input_sr)
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu

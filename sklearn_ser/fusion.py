@@ -1,0 +1,97 @@
+"""The deep default fused with openSMILE ComParE functionals: one scikit-learn estimator.
+
+On held-out EmoDB speakers the library's deep default (log-mel frames, ``cnn_gru``) and the
+classic anchor (ComParE_2016 functionals, standardised, an L2 logistic regression) make
+different mistakes, and the plain mean of their probabilities beat both (docs/accuracy.rst,
+"Fusing the deep default with ComParE"). :func:`make_fusion_classifier` builds that fusion
+from the library's own parts as a soft :class:`~sklearn.ensemble.VotingClassifier` of two
+Pipelines on audio, so it cross-validates, grid-searches (``deep__clf__epochs``,
+``compare__logisticregression__C``, ``weights``...) and saves in the safe model format like
+any other estimator.
+"""
+
+from __future__ import annotations
+
+from sklearn.ensemble import VotingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from . import defaults
+from .classifier import SERClassifier
+from .smile import OpenSmileTransformer
+from .transformer import AudioFeatureTransformer
+
+__all__ = ["FUSION_C", "FUSION_FEATURE_SET", "make_fusion_classifier"]
+
+#: openSMILE feature set of the classic member.
+FUSION_FEATURE_SET = "ComParE_2016"
+#: Inverse L2 strength of its logistic regression: 6,373 correlated functionals and a few
+#: hundred clips per speaker fold need a strong penalty (benchmarks/accuracy/classic_features.py).
+FUSION_C = 0.1
+
+
+def make_fusion_classifier(*, augment=defaults.AUGMENTATIONS, arch=defaults.ARCHITECTURE,
+                           feature_set=FUSION_FEATURE_SET, C=FUSION_C, weights=None,
+                           n_jobs=None, random_state=None):
+    """A soft-voting fusion of the deep default and openSMILE functionals, on audio.
+
+    Returns an unfitted :class:`~sklearn.ensemble.VotingClassifier` (``voting="soft"``) of
+
+    - ``"deep"``: ``Pipeline([("features", AudioFeatureTransformer(augment=augment)),
+      ("clf", SERClassifier(arch))])``, the library's target pipeline;
+    - ``"compare"``: ``Pipeline([OpenSmileTransformer(feature_set), StandardScaler(),
+      LogisticRegression(C, class_weight="balanced")])``.
+
+    Both take the same inputs (audio paths or waveforms, as
+    :class:`~sklearn_ser.AudioFeatureTransformer`), so the fusion does too; its
+    ``predict_proba`` is the (weighted) mean of theirs. The openSMILE member needs
+    ``pip install sklearn-ser[opensmile]``; the error at ``fit`` says so.
+
+    Parameters
+    ----------
+    augment : tuple of str or None, default=the five seed augmentations
+        Training-time augmentations of the deep member (its transformer's ``augment``).
+    arch : str, default="cnn_gru"
+        Architecture of the deep member.
+    feature_set : str, default="ComParE_2016"
+        openSMILE feature set of the classic member.
+    C : float, default=0.1
+        Inverse regularisation strength of the logistic regression.
+    weights : sequence of 2 floats or None, default=None
+        Weights of (deep, compare) in the mean of probabilities; None weighs them equally,
+        which is what was measured: choose other weights on validation speakers only.
+    n_jobs : int or None, default=None
+        Processes for the feature extraction of both members.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the deep member's augmentations and training (the logistic regression's lbfgs
+        solver is deterministic).
+
+    Returns
+    -------
+    fusion : sklearn.ensemble.VotingClassifier
+        Unfitted; ``named_estimators["deep"]`` and ``named_estimators["compare"]`` are its
+        members.
+
+    Examples
+    --------
+    >>> from sklearn_ser.fusion import make_fusion_classifier
+    >>> fusion = make_fusion_classifier(random_state=0)
+    >>> [name for name, _ in fusion.estimators], fusion.voting
+    (['deep', 'compare'], 'soft')
+    >>> fusion.set_params(deep__clf__epochs=10).get_params()["deep__clf__epochs"]
+    10
+    """
+    deep = Pipeline([
+        ("features", AudioFeatureTransformer(augment=augment, n_jobs=n_jobs,
+                                             random_state=random_state)),
+        ("clf", SERClassifier(arch, random_state=random_state)),
+    ])
+    compare = Pipeline([
+        ("opensmiletransformer", OpenSmileTransformer(feature_set, n_jobs=n_jobs)),
+        ("standardscaler", StandardScaler()),
+        ("logisticregression", LogisticRegression(C=C, class_weight="balanced",
+                                                  max_iter=2000)),
+    ])
+    return VotingClassifier([("deep", deep), ("compare", compare)], voting="soft",
+                            weights=weights)
