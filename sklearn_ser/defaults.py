@@ -23,6 +23,8 @@ __all__ = [
     "DEMO_CLIPS_PER_EMOTION",
     "DEMO_SPEAKERS",
     "EPOCHS",
+    "FUNCTIONALS_C",
+    "FUSION_FEATURE_SET",
     "LEARNING_RATE",
     "RANDOM_STATE",
     "SAMPLE_RATE",
@@ -51,6 +53,14 @@ AUGMENTATIONS = ("noise", "stretch_pitch", "shift", "echo", "reverb")
 CLIP_DURATION = 2.0
 #: Sample rate (Hz) the audio is resampled to before feature extraction.
 SAMPLE_RATE = 16000
+
+#: Inverse L2 strength of the logistic regression on openSMILE functionals (the classic
+#: anchor, ``sklearn-ser train --features compare`` and the fusion's classic member): 6,373
+#: correlated ComParE functionals and a few hundred clips per training fold need a strong
+#: penalty (benchmarks/accuracy/classic_features.py).
+FUNCTIONALS_C = 0.1
+#: openSMILE feature set of :func:`sklearn_ser.fusion.make_fusion_classifier`'s classic member.
+FUSION_FEATURE_SET = "ComParE_2016"
 
 #: Seed of the command line's folds, augmentations and training.
 RANDOM_STATE = 0

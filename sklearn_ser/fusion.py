@@ -22,18 +22,12 @@ from .classifier import SERClassifier
 from .smile import OpenSmileTransformer
 from .transformer import AudioFeatureTransformer
 
-__all__ = ["FUSION_C", "FUSION_FEATURE_SET", "make_fusion_classifier"]
-
-#: openSMILE feature set of the classic member.
-FUSION_FEATURE_SET = "ComParE_2016"
-#: Inverse L2 strength of its logistic regression: 6,373 correlated functionals and a few
-#: hundred clips per speaker fold need a strong penalty (benchmarks/accuracy/classic_features.py).
-FUSION_C = 0.1
+__all__ = ["make_fusion_classifier"]
 
 
 def make_fusion_classifier(*, augment=defaults.AUGMENTATIONS, arch=defaults.ARCHITECTURE,
-                           feature_set=FUSION_FEATURE_SET, C=FUSION_C, weights=None,
-                           n_jobs=None, random_state=None):
+                           feature_set=defaults.FUSION_FEATURE_SET, C=defaults.FUNCTIONALS_C,
+                           weights=None, n_jobs=None, random_state=None):
     """A soft-voting fusion of the deep default and openSMILE functionals, on audio.
 
     Returns an unfitted :class:`~sklearn.ensemble.VotingClassifier` (``voting="soft"``) of

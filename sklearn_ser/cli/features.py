@@ -123,7 +123,8 @@ def classical_pipeline(features: FeatureSet, estimator: str, *, n_jobs=None,
     from sklearn.svm import SVC
 
     final = {
-        "logreg": lambda: LogisticRegression(C=0.1, class_weight="balanced", max_iter=2000),
+        "logreg": lambda: LogisticRegression(C=defaults.FUNCTIONALS_C, class_weight="balanced",
+                                             max_iter=2000),
         "svc": lambda: SVC(class_weight="balanced", random_state=random_state),
     }[estimator]()
     steps = make_features(features, duration=None, augment=None, n_jobs=n_jobs,

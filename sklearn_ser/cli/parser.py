@@ -170,8 +170,9 @@ def _add_compare(sub):
         "--baselines", nargs="+", metavar="FEATURES+EST", default=[],
         help="classical rows beside the architectures, fitted on the same folds: openSMILE "
              "functionals (egemaps = eGeMAPSv02, compare = ComParE_2016, or smile:SET) + "
-             "StandardScaler + an estimator (logreg: LogisticRegression(C=0.1, "
-             "class_weight='balanced'); svc: SVC(class_weight='balanced')), e.g. "
+             "StandardScaler + an estimator (logreg: LogisticRegression(C="
+             f"{defaults.FUNCTIONALS_C}, class_weight='balanced'); svc: "
+             "SVC(class_weight='balanced')), e.g. "
              "--baselines compare+logreg egemaps+svc; each uses every whole clip (not "
              "--duration) and no augmentation; needs the opensmile extra. With --archs none, "
              "only the baselines run")
@@ -206,7 +207,8 @@ def _add_train(sub):
                        help=f"architecture (default: {defaults.ARCHITECTURE}): {_ARCHS}")
     train.add_argument("--estimator", default=None, choices=ESTIMATORS,
                        help="classical estimator on openSMILE functionals (default: logreg, "
-                            "LogisticRegression(C=0.1, class_weight='balanced'); svc: "
+                            f"LogisticRegression(C={defaults.FUNCTIONALS_C}, "
+                            "class_weight='balanced'); svc: "
                             "SVC(class_weight='balanced'))")
     train.add_argument("--out", required=True, metavar="FILE",
                        help="where to save the fitted pipeline (e.g. model.skser); checked "
