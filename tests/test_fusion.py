@@ -85,3 +85,16 @@ def test_cross_validates_by_speaker_with_clones(clips):
     # pitch and loudness separate the three labels for the unseen speaker
     assert scores.min() == 1.0
     assert clone(fusion).get_params()["deep__clf__random_state"] == 0
+
+
+def test_weights_are_grid_searched_on_held_out_speakers(clips):
+    # what docs/accuracy.rst recommends for choosing the weights: never on test speakers
+    from sklearn.model_selection import GridSearchCV
+
+    paths, y, groups = clips
+    fusion = make_fusion_classifier(random_state=0).set_params(**FAST)
+    search = GridSearchCV(fusion, {"weights": [(1, 3), (1, 1)]}, cv=GroupKFold(2),
+                          scoring="balanced_accuracy").fit(paths, y, groups=groups)
+    assert search.cv_results_["mean_test_score"].shape == (2,)
+    assert search.best_score_ == 1.0     # the unseen speaker's three labels, as above
+    np.testing.assert_allclose(search.predict_proba(paths).sum(axis=1), 1.0, rtol=1e-6)
