@@ -1,6 +1,6 @@
 """Speaker-independent cross-validation of the library's defaults (issue 7).
 
-Three modes, all on real audio paths and both with ``GroupKFold(5)`` by speaker:
+Three modes, all on real audio paths and all with ``GroupKFold(5)`` by speaker:
 
 ``pipeline`` (the target): cross-validates exactly::
 

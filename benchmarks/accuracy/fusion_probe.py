@@ -102,19 +102,19 @@ def main():
         p_deep = deep.predict_proba(np.asarray(X[test, 0]))
         p_classic = classic.predict_proba(F[test])
         classes = deep.classes_
-        fused = {"deep": p_deep, "classic": p_classic, "fused": (p_deep + p_classic) / 2}
+        probas = {"deep": p_deep, "classic": p_classic, "fused": (p_deep + p_classic) / 2}
         extra = {}
         if args.inner_weights:
             w, inner_scores = inner_weight(X, F, y, groups, train, args.seed)
-            fused["inner_weighted"] = w * p_deep + (1 - w) * p_classic
+            probas["inner_weighted"] = w * p_deep + (1 - w) * p_classic
             extra = {"inner_w": w, "inner_uars": inner_scores}
         uar = {k: balanced_accuracy_score(y[test], classes[p.argmax(1)])
-               for k, p in fused.items()}
+               for k, p in probas.items()}
         rows.append({"fold": fold, **uar, **extra})
         print(f"| {fold} | {uar['deep']:.3f} | {uar['classic']:.3f} | {uar['fused']:.3f} |"
               + (f" {extra['inner_w']} | {uar['inner_weighted']:.3f} |" if extra else ""),
               flush=True)
-    means = {k: float(np.mean([r[k] for r in rows])) for k in fused}
+    means = {k: float(np.mean([r[k] for r in rows])) for k in probas}
     print("| mean | " + " | ".join(f"{means[k]:.3f}" + (" | " if k == "fused" and
                                                           len(means) > 3 else "")
                                    for k in means) + " |")
