@@ -35,7 +35,6 @@ A candidate is ``views_per_epoch:epochs[:peak learning rate[:batch size]]`` as i
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import time
@@ -44,7 +43,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GroupKFold
-from views_cv import CORPORA, features, parse_candidate
+from views_cv import CORPORA, features, literal_params, parse_candidate
 
 from sklearn_ser import SERClassifier
 
@@ -111,20 +110,6 @@ def main():
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with RESULTS.open("a") as fh:
         fh.write(json.dumps(record) + "\n")
-
-
-def literal_params(parser, option, items):
-    """``NAME=VALUE`` strings -> {name: Python literal}; a malformed one is a usage error."""
-    params = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        try:
-            params[name] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            sep = ""
-        if not sep or not name:
-            parser.error(f"{option} {item!r}: expected NAME=VALUE, VALUE a Python literal")
-    return params
 
 
 def speaker_standardised(X, groups):

@@ -15,7 +15,14 @@ does.
     python benchmarks/accuracy/views_cv.py --corpus emodb --outer-folds 0 1 2 \
         --candidates all:25 1:60:0.003 1:60:0.001:32
 
-A candidate is ``views_per_epoch:epochs[:peak learning rate[:batch size]]``.
+    python benchmarks/accuracy/views_cv.py --corpus crema_d --candidates 2:25 \
+        --param "model__filters=(128,256)"
+
+A candidate is ``views_per_epoch:epochs[:peak learning rate[:batch size]]``. ``--param
+name=value`` (repeatable, the value a Python literal) passes another SERClassifier parameter to
+every candidate, ``--feature-param`` another AudioFeatureTransformer parameter (its own cache).
+Each result also gives the last epoch's training loss and accuracy, to tell under- from
+over-fitting.
 
 Each run appends one JSON line per candidate to ``views_results.jsonl`` next to this file.
 """
@@ -23,6 +30,7 @@ Each run appends one JSON line per candidate to ``views_results.jsonl`` next to 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import time
@@ -94,6 +102,20 @@ def parse_candidate(text):
     return params
 
 
+def literal_params(parser, option, items):
+    """``NAME=VALUE`` strings -> {name: Python literal}; a malformed one is a usage error."""
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            params[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            sep = ""
+        if not sep or not name:
+            parser.error(f"{option} {item!r}: expected NAME=VALUE, VALUE a Python literal")
+    return params
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=sorted(CORPORA), required=True)
@@ -102,9 +124,17 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=2, help="feature extraction")
     parser.add_argument("--outer-folds", type=int, nargs="+", default=[0],
                         help="outer folds whose inner split to score on (mean reported)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="another SERClassifier parameter for every candidate "
+                             "(a Python literal), e.g. model__units=64")
+    parser.add_argument("--feature-param", action="append", default=[], metavar="NAME=VALUE",
+                        help="another AudioFeatureTransformer parameter (its own cache file)")
+    parser.add_argument("--seed", type=int, default=0, help="random_state of the classifier")
     args = parser.parse_args()
 
-    X, y, groups = features(args.corpus, args.n_jobs)
+    feature_params = literal_params(parser, "--feature-param", args.feature_param)
+    extra = literal_params(parser, "--param", args.param)
+    X, y, groups = features(args.corpus, args.n_jobs, **feature_params)
     splits = [inner_split(y, groups, fold) for fold in args.outer_folds]
     for fold, (train, val) in zip(args.outer_folds, splits):
         print(f"{args.corpus} outer fold {fold}: inner train {train.size} clips "
@@ -113,17 +143,21 @@ def main():
     print(f"load {os.getloadavg()[0]:.1f}\n| candidate | validation UAR per split | mean | "
           "fit s |\n|---|---|---|---|", flush=True)
     for text in args.candidates:
-        params = parse_candidate(text)
-        uars, fit_s = [], 0.0
+        params = {**parse_candidate(text), **extra}
+        uars, fit_s, train_last = [], 0.0, []
         for train, val in splits:
-            clf = SERClassifier(random_state=0, **params)
+            clf = SERClassifier(random_state=args.seed, **params)
             start = time.perf_counter()
             clf.fit(np.asarray(X[train]), y[train])
             fit_s += time.perf_counter() - start
+            # the last epoch's training loss and accuracy tell under- from over-fitting
+            train_last.append({k: float(v[-1]) for k, v in clf.history_.items()})
             uars.append(balanced_accuracy_score(y[val], clf.predict(np.asarray(X[val, 0]))))
-        print(f"| {text} | {' '.join(f'{u:.3f}' for u in uars)} | {np.mean(uars):.3f} | "
-              f"{fit_s:.0f} |", flush=True)
-        record = {"corpus": args.corpus, "candidate": text, **params,
+        print(f"| {text} {extra or ''} {feature_params or ''} | "
+              f"{' '.join(f'{u:.3f}' for u in uars)} | {np.mean(uars):.3f} | {fit_s:.0f} | "
+              f"last epoch {train_last} |", flush=True)
+        record = {"corpus": args.corpus, "candidate": text, "seed": args.seed, **params,
+                  "feature_params": feature_params, "last_epoch": train_last,
                   "outer_folds": args.outer_folds, "val_uars": uars,
                   "val_uar": float(np.mean(uars)), "fit_s": fit_s,
                   "n_train": [int(t.size) for t, _ in splits], "load": os.getloadavg()[0],
