@@ -141,7 +141,7 @@ def main():
               f"({np.unique(groups[train]).size} speakers), validation {val.size} clips "
               f"({np.unique(groups[val]).size} speakers)", flush=True)
     print(f"load {os.getloadavg()[0]:.1f}\n| candidate | validation UAR per split | mean | "
-          "fit s |\n|---|---|---|---|", flush=True)
+          "fit s | last epoch (training views) |\n|---|---|---|---|---|", flush=True)
     for text in args.candidates:
         params = {**parse_candidate(text), **extra}
         uars, fit_s, train_last = [], 0.0, []
@@ -155,7 +155,7 @@ def main():
             uars.append(balanced_accuracy_score(y[val], clf.predict(np.asarray(X[val, 0]))))
         print(f"| {text} {extra or ''} {feature_params or ''} | "
               f"{' '.join(f'{u:.3f}' for u in uars)} | {np.mean(uars):.3f} | {fit_s:.0f} | "
-              f"last epoch {train_last} |", flush=True)
+              f"{train_last} |", flush=True)
         record = {"corpus": args.corpus, "candidate": text, "seed": args.seed, **params,
                   "feature_params": feature_params, "last_epoch": train_last,
                   "outer_folds": args.outer_folds, "val_uars": uars,
