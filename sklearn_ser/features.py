@@ -27,6 +27,7 @@ from .dsp import (
     _rms_weights,
     hann_window,
     mel_filterbank,
+    periodicity,
     power_of,
     stft,
 )
@@ -259,6 +260,30 @@ def _rms(ctx: SpectralContext) -> np.ndarray:
     return rms[..., np.newaxis, :]
 
 
+#: Search range of ``pitch`` in Hz: low male voices to high female and child voices.
+PITCH_RANGE = (60.0, 500.0)
+#: Voicing strength (normalised autocorrelation) above which a frame's pitch is kept.
+VOICING_THRESHOLD = 0.5
+
+
+def _pitch(ctx: SpectralContext) -> np.ndarray:
+    """Pitch contour in octaves re 100 Hz and voicing strength, from the shared STFT.
+
+    In a frame that is not clearly voiced the period estimate is noise, so the pitch column
+    holds the mean pitch of the signal's voiced frames there (0 without any): after the
+    per-clip centring of :class:`~sklearn_ser.SERClassifier` the column is the intonation
+    contour relative to the speaker's own level, and 0 where there is no pitch.
+    """
+    p = ctx.params
+    f0, voicing = periodicity(ctx.power_frames, p.sr, p.n_fft, *PITCH_RANGE)
+    octaves = np.log2(f0 / np.float32(100.0))
+    voiced = voicing >= VOICING_THRESHOLD
+    count = voiced.sum(axis=-1, keepdims=True)
+    level = np.where(voiced, octaves, 0).sum(axis=-1, keepdims=True) / np.maximum(count, 1)
+    pitch = np.where(voiced, octaves, level)
+    return np.stack([pitch, voicing], axis=-2).astype(np.float32)
+
+
 def _spectral_centroid(ctx: SpectralContext) -> np.ndarray:
     # librosa.feature.spectral_centroid: the magnitude-weighted mean frequency of each frame
     # (an all-zero frame, whose weights librosa cannot normalise, has centroid 0)
@@ -310,6 +335,7 @@ register_feature("mfcc", _mfcc, _IndexedNames("mfcc", "n_mfcc"))
 register_feature("delta", _delta, _IndexedNames("mfcc_delta", "n_mfcc"))
 register_feature("delta2", _delta2, _IndexedNames("mfcc_delta2", "n_mfcc"))
 register_feature("mel", _log_mel, _IndexedNames("mel", "n_mels"))
+register_feature("pitch", _pitch, ["pitch", "voicing"])
 register_feature("spectral_centroid", _spectral_centroid, ["spectral_centroid"])
 register_feature(
     "spectral_bandwidth", _LibrosaFeature("spectral_bandwidth"), ["spectral_bandwidth"]

@@ -182,3 +182,50 @@ def test_register_feature_extends_the_registry(signal):
         assert feature_names(["energy_db", "rms"], PARAMS) == ["energy_db", "rms"]
     finally:
         del FEATURES["energy_db"]
+
+
+def _harmonic_glide(f_start, f_end, sr=16000, seconds=1.0):
+    """A voice-like tone: ten harmonics with falling amplitudes, pitch gliding exponentially."""
+    t = np.arange(int(sr * seconds)) / sr
+    f0 = f_start * (f_end / f_start) ** (t / seconds)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    y = sum(np.sin(k * phase) / k for k in range(1, 11))
+    return y.astype(np.float32) * 0.3, f0
+
+
+@pytest.mark.parametrize("f_start, f_end", [(90.0, 180.0), (180.0, 420.0)])
+def test_pitch_follows_a_gliding_voice(f_start, f_end):
+    params = FeatureParams(sr=16000, n_fft=1024, hop_length=256)
+    y, f0 = _harmonic_glide(f_start, f_end)
+    out = extract_features(y, ["pitch"], params)
+    assert feature_names(["pitch"], params) == ["pitch", "voicing"]
+    # frames whose window lies inside the signal (centred frames at both ends see padding)
+    inner = slice(3, -3)
+    truth = np.log2(f0[np.arange(out.shape[0]) * 256] / 100.0)[inner]
+    np.testing.assert_allclose(out[inner, 0], truth, atol=0.03)  # 2 % of the frequency
+    assert np.all(out[inner, 1] > 0.9)
+    assert np.all(np.diff(out[inner, 0]) > 0)  # the contour rises as the tone does
+
+
+def test_pitch_is_the_voiced_level_where_there_is_no_voice(rng):
+    params = FeatureParams(sr=16000, n_fft=1024, hop_length=256)
+    voice, _ = _harmonic_glide(200.0, 200.0, seconds=0.5)
+    noise = rng.standard_normal(8000).astype(np.float32) * 0.3
+    silence = np.zeros(8000, dtype=np.float32)
+    out = extract_features(np.concatenate([voice, noise, silence]), ["pitch"], params)
+    pitch, voicing = out[:, 0], out[:, 1]
+    voiced = voicing >= 0.5
+    assert voiced[3:28].all() and not voiced[36:].any()
+    # unvoiced frames hold the mean pitch of the voiced ones: log2(200 / 100) = 1 octave
+    np.testing.assert_allclose(pitch[~voiced], pitch[voiced].mean(), rtol=1e-5)
+    np.testing.assert_allclose(pitch[voiced].mean(), 1.0, atol=0.01)
+    assert np.all(voicing[-20:] == 0)  # silence has no periodicity at all
+    # a signal without a single voiced frame has a flat contour at 0 (100 Hz)
+    flat = extract_features(noise, ["pitch"], params)
+    assert np.all(flat[:, 0] == 0) and np.all(flat[:, 1] < 0.5)
+
+
+def test_pitch_needs_an_fft_that_holds_the_lowest_period():
+    with pytest.raises(ValueError, match=r"fmin=60.0 Hz .* n_fft=64"):
+        extract_features(np.ones(4000, dtype=np.float32), ["pitch"],
+                         FeatureParams(sr=16000, n_fft=64, hop_length=32))

@@ -130,6 +130,9 @@ def main():
     parser.add_argument("--feature-param", action="append", default=[], metavar="NAME=VALUE",
                         help="another AudioFeatureTransformer parameter (its own cache file)")
     parser.add_argument("--seed", type=int, default=0, help="random_state of the classifier")
+    parser.add_argument("--train-views", type=int, nargs="+", default=None, metavar="V",
+                        help="train on these cached views only (0 clean, then the "
+                             "augmentations in the order of AUGMENT); default: all")
     args = parser.parse_args()
 
     feature_params = literal_params(parser, "--feature-param", args.feature_param)
@@ -148,16 +151,18 @@ def main():
         for train, val in splits:
             clf = SERClassifier(random_state=args.seed, **params)
             start = time.perf_counter()
-            clf.fit(np.asarray(X[train]), y[train])
+            views = slice(None) if args.train_views is None else args.train_views
+            clf.fit(np.asarray(X[train][:, views]), y[train])
             fit_s += time.perf_counter() - start
             # the last epoch's training loss and accuracy tell under- from over-fitting
             train_last.append({k: float(v[-1]) for k, v in clf.history_.items()})
             uars.append(balanced_accuracy_score(y[val], clf.predict(np.asarray(X[val, 0]))))
-        print(f"| {text} {extra or ''} {feature_params or ''} | "
+        print(f"| {text} {extra or ''} {feature_params or ''} {args.train_views or ''} | "
               f"{' '.join(f'{u:.3f}' for u in uars)} | {np.mean(uars):.3f} | {fit_s:.0f} | "
               f"{train_last} |", flush=True)
         record = {"corpus": args.corpus, "candidate": text, "seed": args.seed, **params,
-                  "feature_params": feature_params, "last_epoch": train_last,
+                  "feature_params": feature_params, "train_views": args.train_views,
+                  "last_epoch": train_last,
                   "outer_folds": args.outer_folds, "val_uars": uars,
                   "val_uar": float(np.mean(uars)), "fit_s": fit_s,
                   "n_train": [int(t.size) for t, _ in splits], "load": os.getloadavg()[0],
