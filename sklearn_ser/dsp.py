@@ -20,7 +20,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .audio import fix_length
 
-__all__ = ["hann_window", "istft", "mel_filterbank", "phase_vocoder", "power_of", "stft"]
+__all__ = ["hann_window", "istft", "mel_filterbank", "periodicity", "phase_vocoder", "power_of",
+           "stft"]
 
 
 def stft(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:

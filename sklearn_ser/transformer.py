@@ -79,7 +79,8 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
     features : sequence of str, default=("mel",)
         Frame-level features from :data:`sklearn_ser.features.FEATURES`, concatenated in
         this order: ``zcr``, ``rms``, ``mfcc``, ``delta``, ``delta2`` (of the MFCCs), ``mel``
-        (log-mel), ``spectral_centroid``, ``spectral_bandwidth``, ``spectral_rolloff``,
+        (log-mel), ``pitch`` (F0 contour in octaves re 100 Hz and voicing strength: two
+        columns), ``spectral_centroid``, ``spectral_bandwidth``, ``spectral_rolloff``,
         ``spectral_contrast``, ``spectral_flatness``, ``chroma``. The default, log-mel
         energies alone, is what the convolutional models learn best from with held-out
         speakers (:doc:`/accuracy`); the seed's ``("zcr", "rms", "mfcc")`` and statistics
