@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -93,6 +93,12 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         Mel bands of ``mel`` and of the filterbank the MFCCs are computed from.
     n_mfcc : int, default=20
         MFCCs per frame (also the width of ``delta`` and ``delta2``).
+    mel_top_db : float, default=80.0
+        Dynamic range of the log-mel bands (and of the MFCCs computed from them): cells more
+        than this many dB below the view's loudest cell are raised to that floor, as
+        ``librosa.power_to_db(..., top_db=mel_top_db)`` does. A lower floor makes pauses,
+        padding and background noise look alike in recordings of different quality
+        (:doc:`/accuracy` has the measured effect across corpora).
     augment : None or sequence, default=None
         Augmented views added by ``fit_transform`` only. Entries are names from
         :data:`sklearn_ser.augment.AUGMENTATIONS` (``"noise"``, ``"stretch_pitch"``,
@@ -152,6 +158,7 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         "hop_length": [Interval(Integral, 1, None, closed="left")],
         "n_mels": [Interval(Integral, 1, None, closed="left")],
         "n_mfcc": [Interval(Integral, 1, None, closed="left")],
+        "mel_top_db": [Interval(Real, 0, None, closed="neither")],
         "output": [StrOptions({"sequence", "stats"})],
     }
 
@@ -169,6 +176,7 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         hop_length=512,
         n_mels=64,
         n_mfcc=20,
+        mel_top_db=80.0,
         augment=None,
         output="sequence",
         n_jobs=None,
@@ -187,6 +195,7 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         self.hop_length = hop_length
         self.n_mels = n_mels
         self.n_mfcc = n_mfcc
+        self.mel_top_db = mel_top_db
         self.augment = augment
         self.output = output
         self.n_jobs = n_jobs
@@ -196,7 +205,8 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
 
     def _feature_params(self) -> FeatureParams:
         return FeatureParams(sr=self.sr, n_fft=self.n_fft, hop_length=self.hop_length,
-                             n_mels=self.n_mels, n_mfcc=self.n_mfcc)
+                             n_mels=self.n_mels, n_mfcc=self.n_mfcc,
+                             top_db=float(self.mel_top_db))
 
     def _check_settings(self):
         features = check_feature_names(self.features)

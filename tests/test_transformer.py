@@ -444,3 +444,22 @@ def test_custom_augmentation_parameters_are_checked_against_its_signature():
     assert X.shape[1] == 2
     with pytest.raises(ValueError, match=r"'louder' has no parameter \['gian'\]"):
         small(augment=[(louder, {"gian": 3.0})]).fit(clips)
+
+
+def test_mel_top_db_sets_the_floor_of_each_views_log_mel(wav_dir):
+    wide = small(features=("mel",), duration=1.0, augment=("noise",), random_state=0)
+    narrow = clone(wide).set_params(mel_top_db=20.0)
+    X_wide, X_narrow = wide.fit_transform(wav_dir), narrow.fit_transform(wav_dir)
+    peak = X_narrow.max(axis=(-2, -1), keepdims=True)
+    # every view's own floor: the clean clip and its noisy view are floored separately
+    assert np.all(X_narrow >= peak - 20.0 - 1e-4)
+    assert np.all(np.isclose(X_narrow, peak - 20.0, atol=1e-4).any(axis=(-2, -1)))
+    # above the floor nothing changes: the floor is the only difference
+    np.testing.assert_array_equal(X_narrow, np.maximum(X_wide, peak - 20.0))
+    assert X_wide.min() < (peak - 20.0).min()
+
+
+@pytest.mark.parametrize("value", [0, -10.0, "80"])
+def test_mel_top_db_must_be_a_positive_number(wav_dir, value):
+    with pytest.raises(ValueError, match="'mel_top_db' parameter of AudioFeatureTransformer"):
+        small(mel_top_db=value).fit(wav_dir)
