@@ -7,9 +7,9 @@ one corpus reads the other's swings as other emotions. Two remedies, applied to 
 views of ``views_cv.py`` (``views_<corpus>_default.npy``, log-mel in dB with a floor 80 dB
 below each view's maximum), train and test alike:
 
-* ``--floor-db F``: raise each view's floor to F dB below its maximum, which is what a log-mel
-  ``top_db`` of F computes (the maximum of a floored spectrogram is its maximum), so pauses and
-  padding sit at the same level in every corpus;
+* ``--floor-db F``: raise each view's floor to F dB below its maximum, which is what
+  ``AudioFeatureTransformer(mel_top_db=F)`` computes (the maximum of a floored spectrogram is
+  its maximum), so pauses and padding sit at the same level in every corpus;
 * ``--clip-scale``: divide each view's centred log-mel by its own standard deviation over
   frames and bands (one number per view: the spectral shape of the swings is kept, their size
   is not).
