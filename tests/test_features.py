@@ -4,6 +4,7 @@ import pytest
 
 from sklearn_ser.features import (
     FEATURES,
+    VOICING_THRESHOLD,
     FeatureParams,
     SpectralContext,
     extract_features,
@@ -214,7 +215,7 @@ def test_pitch_is_the_voiced_level_where_there_is_no_voice(rng):
     silence = np.zeros(8000, dtype=np.float32)
     out = extract_features(np.concatenate([voice, noise, silence]), ["pitch"], params)
     pitch, voicing = out[:, 0], out[:, 1]
-    voiced = voicing >= 0.5
+    voiced = voicing >= VOICING_THRESHOLD
     assert voiced[3:28].all() and not voiced[36:].any()
     # unvoiced frames hold the mean pitch of the voiced ones: log2(200 / 100) = 1 octave
     np.testing.assert_allclose(pitch[~voiced], pitch[voiced].mean(), rtol=1e-5)
@@ -222,7 +223,7 @@ def test_pitch_is_the_voiced_level_where_there_is_no_voice(rng):
     assert np.all(voicing[-20:] == 0)  # silence has no periodicity at all
     # a signal without a single voiced frame has a flat contour at 0 (100 Hz)
     flat = extract_features(noise, ["pitch"], params)
-    assert np.all(flat[:, 0] == 0) and np.all(flat[:, 1] < 0.5)
+    assert np.all(flat[:, 0] == 0) and np.all(flat[:, 1] < VOICING_THRESHOLD)
 
 
 def test_pitch_needs_an_fft_that_holds_the_lowest_period():

@@ -139,6 +139,7 @@ def main():
     extra = literal_params(parser, "--param", args.param)
     X, y, groups = features(args.corpus, args.n_jobs, **feature_params)
     splits = [inner_split(y, groups, fold) for fold in args.outer_folds]
+    views = slice(None) if args.train_views is None else args.train_views
     for fold, (train, val) in zip(args.outer_folds, splits):
         print(f"{args.corpus} outer fold {fold}: inner train {train.size} clips "
               f"({np.unique(groups[train]).size} speakers), validation {val.size} clips "
@@ -151,7 +152,6 @@ def main():
         for train, val in splits:
             clf = SERClassifier(random_state=args.seed, **params)
             start = time.perf_counter()
-            views = slice(None) if args.train_views is None else args.train_views
             clf.fit(np.asarray(X[train][:, views]), y[train])
             fit_s += time.perf_counter() - start
             # the last epoch's training loss and accuracy tell under- from over-fitting
