@@ -55,8 +55,14 @@ EXTRACTION_CONSTRAINTS = MappingProxyType({
 
 
 def view_seeds(random_state, n_clips: int) -> list[int]:
-    """One seed per clip for its augmented views, drawn from ``random_state``."""
-    return check_random_state(random_state).randint(0, 2**31 - 1, size=n_clips).tolist()
+    """The seed of every clip's augmented views: one draw from ``random_state``, shared.
+
+    The workers combine it with each clip's own samples
+    (:func:`sklearn_ser.augment.clip_generators`), so views follow the clip, not its position
+    in ``X``: with an int ``random_state`` a clip has the same views in every fold, and the
+    cache key of ``memory`` (clip, parameters, seed) matches across folds.
+    """
+    return [int(check_random_state(random_state).randint(0, 2**31 - 1))] * n_clips
 
 
 def check_out(out, shape: tuple) -> np.ndarray:

@@ -99,7 +99,8 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     memory : None, str or joblib.Memory, default=None
         Cache the features of each clip, keyed on the file's content and the parameters.
     random_state : int, RandomState instance or None, default=None
-        Seeds the augmentations of ``fit_transform``.
+        Seeds the augmentations of ``fit_transform``. A clip's views depend on this seed and
+        the clip's samples, not on its position in ``X`` (as in AudioFeatureTransformer).
 
     Attributes
     ----------

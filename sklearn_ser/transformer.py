@@ -115,9 +115,12 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
     memory : None, str or joblib.Memory, default=None
         Cache the features of each clip, keyed on all parameters and, for a file, its path
         and a BLAKE2b digest of its bytes (read once per call): a file replaced by another
-        of the same size and modification time is recomputed, never served stale.
+        of the same size and modification time is recomputed, never served stale. With an
+        int ``random_state`` a clip's augmented views are the same in every fold of a
+        cross-validation, so they are computed once for all folds.
     random_state : int, RandomState instance or None, default=None
-        Seeds the augmentations, so ``fit_transform`` is reproducible.
+        Seeds the augmentations, so ``fit_transform`` is reproducible. A clip's views depend
+        on this seed and the clip's samples, not on its position in ``X``.
 
     Attributes
     ----------

@@ -61,6 +61,25 @@ def test_augmentation_is_reproducible_with_random_state(wav_dir):
     assert not np.array_equal(a[:, 1:], c[:, 1:])
 
 
+def test_views_follow_the_clip_not_its_position(wav_dir):
+    # cross-validation hands each fold its clips in another order and company: a clip's
+    # views must not change with them, or no two folds train on the same augmented clip
+    order = [4, 0, 5, 2]
+    aft = small(augment=AUGMENT, random_state=0)
+    whole = aft.fit_transform(wav_dir)
+    subset = aft.fit_transform([wav_dir[i] for i in order])
+    np.testing.assert_array_equal(subset, whole[order])
+    waves = [sf.read(p, dtype="float32")[0] for p in wav_dir]
+    as_waves = small(augment=AUGMENT, random_state=0, input_sr=22050).fit_transform(waves)
+    np.testing.assert_array_equal(as_waves, whole)
+    # a RandomState instance advances: each call draws new views
+    rs = np.random.RandomState(0)
+    first = small(augment=AUGMENT, random_state=rs).fit_transform(wav_dir[:2])
+    second = small(augment=AUGMENT, random_state=rs).fit_transform(wav_dir[:2])
+    np.testing.assert_array_equal(first[:, 0], second[:, 0])
+    assert not np.array_equal(first[:, 1:], second[:, 1:])
+
+
 def test_parallel_equals_sequential(wav_dir):
     a = small(augment=("noise", "shift"), random_state=0).fit_transform(wav_dir)
     b = small(augment=("noise", "shift"), random_state=0, n_jobs=2).fit_transform(wav_dir)
@@ -131,6 +150,29 @@ def test_memory_caches_per_clip_and_sees_file_changes(wav_dir, tmp_path, monkeyp
     assert not np.array_equal(third[0], first[0])
     small(memory=str(cache), n_mfcc=12).fit_transform(wav_dir)  # new params: all recomputed
     assert len(calls) == 13
+
+
+def test_memory_computes_augmented_views_once_across_folds(wav_dir, tmp_path, monkeypatch):
+    import sklearn_ser.transformer as mod
+
+    calls = []
+    real = mod._clip_features
+
+    def counting(source, config, seed):
+        calls.append(source.value)
+        return real(source, config, seed)
+
+    counting.__module__ = real.__module__
+    counting.__qualname__ = real.__qualname__
+    monkeypatch.setattr(mod, "_clip_features", counting)
+    aft = small(augment=AUGMENT, random_state=0, memory=str(tmp_path / "cache"))
+    folds = [train for train, _ in KFold(3).split(wav_dir)]
+    views = [aft.fit_transform([wav_dir[i] for i in train]) for train in folds]
+    # each training fold holds 4 of the 6 clips: every clip's views are computed once
+    assert sorted(calls) == sorted(wav_dir)
+    for train, X in zip(folds, views):
+        np.testing.assert_array_equal(X, small(augment=AUGMENT, random_state=0)
+                                      .fit_transform(wav_dir)[train])
 
 
 def test_verbose_shows_a_progress_bar(wav_dir, capsys):
