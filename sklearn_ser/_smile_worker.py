@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .audio import AudioInputError, condition, fix_length, peak_normalize, trim_silence
-from .augment import apply_augmentation, clip_generators
+from .augment import apply_augmentation
 from .clip_pipeline import READ_MARGIN, _freeze_imports_in_worker
 from .decode import audio_info
 from .inputs import decode_source
@@ -188,8 +188,9 @@ def _smile_clip(source, config: _SmileConfig, seed):
     if seed is None:
         return _run_smile(y, sr, source.label, config)
     views, peak = [y], np.float32(np.max(np.abs(y)))
-    rngs = clip_generators(seed, y, len(config.augmentations))
-    for (_, func, params), rng in zip(config.augmentations, rngs):
+    for k, (_, func, params) in enumerate(config.augmentations):
+        # one generator per augmentation, as AudioFeatureTransformer draws them
+        rng = np.random.default_rng([seed, k])
         aug = apply_augmentation(func, params, y, sr, rng, source.label)
         # a view keeps the clean clip's peak: its level is not what the view varies
         views.append(peak_normalize(fix_length(aug, y.size, config.pad_mode)) * peak)

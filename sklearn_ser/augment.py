@@ -2,8 +2,7 @@
 
 Each augmentation is a pure function ``f(y, sr, rng, **params) -> y_aug``: it first draws its
 parameters from ``rng`` (a :class:`numpy.random.Generator`), then applies them, so the same
-generator state always gives the same output; :func:`clip_generators` makes one generator per
-view from ``random_state``'s seed and the clip's samples. Ranges are ``(low, high)`` tuples drawn
+generator state always gives the same output. Ranges are ``(low, high)`` tuples drawn
 uniformly; pass ``(v, v)`` for a fixed value. The defaults follow the seed recipe.
 
 :data:`AUGMENTATIONS` maps each name to its function; :class:`AudioFeatureTransformer`
@@ -12,7 +11,6 @@ accepts the names, ``(name, params)`` pairs, or any callable with the same signa
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import os
 from collections.abc import Callable, Sequence
@@ -28,7 +26,6 @@ from .dsp import istft, phase_vocoder, stft
 
 __all__ = [
     "AUGMENTATIONS",
-    "clip_generators",
     "echo",
     "noise",
     "reverb",
@@ -374,31 +371,6 @@ def resolve_augmentations(augment, *, views_need: str | None = None
             "axis that scikit-learn estimators cannot unroll (or leave augment=None)."
         )
     return resolved
-
-
-def clip_generators(seed: int, y: np.ndarray, n: int) -> list[np.random.Generator]:
-    """The random generators of the ``n`` augmented views of clip ``y``.
-
-    Each depends on ``seed`` (drawn once per call from ``random_state``), on the view's index
-    and on the clip's own samples (a BLAKE2b digest), never on where the clip sits in ``X``:
-    a clip gets the same views in every cross-validation fold, so a cache (``memory``)
-    computes them once, and adding or removing one augmentation leaves the others' draws.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_ser.augment import clip_generators
-    >>> y = np.linspace(-1, 1, 800, dtype=np.float32)
-    >>> a, b = clip_generators(0, y, 2)
-    >>> float(a.random()) == float(clip_generators(0, y.copy(), 1)[0].random())
-    True
-    >>> float(a.random()) == float(b.random())
-    False
-    """
-    samples = np.ascontiguousarray(y, dtype=np.float32)
-    digest = hashlib.blake2b(samples.tobytes(), digest_size=16).digest()
-    clip = int.from_bytes(digest, "little")
-    return [np.random.default_rng([seed, k, clip]) for k in range(n)]
 
 
 def apply_augmentation(func, params, y, sr, rng, source) -> np.ndarray:

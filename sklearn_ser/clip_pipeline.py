@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .audio import condition, fix_length, peak_normalize
-from .augment import apply_augmentation, clip_generators
+from .augment import apply_augmentation
 from .features import FeatureParams, compute_features
 from .inputs import decode_source
 
@@ -80,8 +80,9 @@ def _clip_features(source, config: _Config, seed):
         views = y[np.newaxis]
     else:
         views = [y]
-        rngs = clip_generators(seed, y, len(config.augmentations))
-        for (_, func, params), rng in zip(config.augmentations, rngs):
+        for k, (_, func, params) in enumerate(config.augmentations):
+            # one generator per augmentation: adding or removing a kind leaves the others' draws
+            rng = np.random.default_rng([seed, k])
             aug = apply_augmentation(func, params, y, config.sr, rng, source.label)
             views.append(peak_normalize(fix_length(aug, y.size, config.pad_mode)))
         views = np.stack(views)

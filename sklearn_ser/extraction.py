@@ -10,6 +10,7 @@ modules such as :mod:`sklearn_ser.clip_pipeline`.
 
 from __future__ import annotations
 
+import hashlib
 from numbers import Integral, Real
 from types import MappingProxyType
 
@@ -22,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from .decode import MAX_SR, MIN_SR, AudioInputError
+from .inputs import clip_digest
 
 __all__ = [
     "EXTRACTION_CONSTRAINTS",
@@ -54,15 +56,21 @@ EXTRACTION_CONSTRAINTS = MappingProxyType({
 })
 
 
-def view_seeds(random_state, n_clips: int) -> list[int]:
-    """The seed of every clip's augmented views: one draw from ``random_state``, shared.
+def view_seeds(random_state, sources) -> list[int]:
+    """The seed of each clip's augmented views, from ``random_state`` and the clip itself.
 
-    The workers combine it with each clip's own samples
-    (:func:`sklearn_ser.augment.clip_generators`), so views follow the clip, not its position
-    in ``X``: with an int ``random_state`` a clip has the same views in every fold, and the
-    cache key of ``memory`` (clip, parameters, seed) matches across folds.
+    One number is drawn from ``random_state`` per call and combined with each clip's
+    :func:`~sklearn_ser.inputs.clip_digest` (its file's bytes, or its samples). A clip's
+    views therefore follow the clip, not its position in ``X``: with an int ``random_state``
+    a clip has the same views in every fold of a cross-validation, and the cache key of
+    ``memory`` (clip, parameters, seed) matches across folds, so each clip is augmented once.
     """
-    return [int(check_random_state(random_state).randint(0, 2**31 - 1))] * n_clips
+    draw = int(check_random_state(random_state).randint(0, 2**31 - 1))
+    seeds = []
+    for source in sources:
+        digest = hashlib.blake2b(f"{draw}:{clip_digest(source)}".encode(), digest_size=8)
+        seeds.append(int.from_bytes(digest.digest(), "little") >> 1)  # 63 bits: an int64
+    return seeds
 
 
 def check_out(out, shape: tuple) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 
 from .decode import AudioInputError, check_waveform, load_audio, resample
 
-__all__ = ["ClipSource", "clip_sources", "content_key", "decode_source"]
+__all__ = ["ClipSource", "clip_digest", "clip_sources", "content_key", "decode_source"]
 
 
 class ClipSource(NamedTuple):
@@ -59,6 +59,29 @@ def content_key(path, block_size: int = 1 << 20) -> str:
     with open(path, "rb") as f:
         while block := f.read(block_size):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def clip_digest(source: ClipSource) -> str:
+    """What a clip is, as a hex digest: its file's :func:`content_key`, or its samples'.
+
+    A waveform is digested as float32 samples with their shape, so the same samples passed as
+    float64, float32 or a list give the same digest. It is computed from the input, before
+    any decoding, so it does not change with the decoder's or resampler's rounding. An input
+    that is not numeric (it fails later, with a message naming it) gets a digest of its
+    pickle.
+    """
+    if source.kind == "path":
+        return source.key if source.key is not None else content_key(source.value)
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        samples = np.ascontiguousarray(source.value, dtype=np.float32)
+    except (TypeError, ValueError):
+        import joblib  # main process only, like this function's callers
+
+        return joblib.hash(source.value)
+    digest.update(repr(samples.shape).encode())
+    digest.update(samples.data)
     return digest.hexdigest()
 
 

@@ -100,7 +100,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         Cache the features of each clip, keyed on the file's content and the parameters.
     random_state : int, RandomState instance or None, default=None
         Seeds the augmentations of ``fit_transform``. A clip's views depend on this seed and
-        the clip's samples, not on its position in ``X`` (as in AudioFeatureTransformer).
+        the clip (its file's bytes or its samples), not on its position in ``X``.
 
     Attributes
     ----------
@@ -261,7 +261,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     def _extract(self, X, *, augment: bool):
         sources = clip_sources(self, X, reset=False, content_keys=self.memory is not None)
         augmentations = self._check_settings(sources) if augment else ()
-        seeds = view_seeds(self.random_state, len(sources)) if augment else None
+        seeds = view_seeds(self.random_state, sources) if augment else None
         return map_clips(_smile_clip, sources, self._config(augmentations), seeds,
                          n_jobs=self.n_jobs, memory=self.memory, verbose=self.verbose,
                          desc="openSMILE")

@@ -120,7 +120,8 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         cross-validation, so they are computed once for all folds.
     random_state : int, RandomState instance or None, default=None
         Seeds the augmentations, so ``fit_transform`` is reproducible. A clip's views depend
-        on this seed and the clip's samples, not on its position in ``X``.
+        on this seed and the clip (its file's bytes or its samples), not on its
+        position in ``X``.
 
     Attributes
     ----------
@@ -345,7 +346,7 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         sources = clip_sources(self, X, reset=False, content_keys=self.memory is not None)
         _, augmentations = self._check_settings()
         config = self._config(augmentations if augment else ())
-        seeds = view_seeds(self.random_state, len(sources)) if augment else None
+        seeds = view_seeds(self.random_state, sources) if augment else None
         if out is not None:
             out = check_out(out, self.output_shape(len(sources), augment=augment))
         return map_clips(_clip_features, sources, config, seeds, n_jobs=self.n_jobs,

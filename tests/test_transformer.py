@@ -69,9 +69,12 @@ def test_views_follow_the_clip_not_its_position(wav_dir):
     whole = aft.fit_transform(wav_dir)
     subset = aft.fit_transform([wav_dir[i] for i in order])
     np.testing.assert_array_equal(subset, whole[order])
-    waves = [sf.read(p, dtype="float32")[0] for p in wav_dir]
-    as_waves = small(augment=AUGMENT, random_state=0, input_sr=22050).fit_transform(waves)
-    np.testing.assert_array_equal(as_waves, whole)
+    # a waveform is the same clip whatever container or float width carries its samples
+    waves = [sf.read(p, dtype="float32")[0] for p in wav_dir[:3]]
+    wave_aft = small(augment=AUGMENT, random_state=0, input_sr=22050)
+    np.testing.assert_array_equal(
+        wave_aft.fit_transform([w.astype(np.float64).tolist() for w in waves[::-1]]),
+        wave_aft.fit_transform(waves)[::-1])
     # a RandomState instance advances: each call draws new views
     rs = np.random.RandomState(0)
     first = small(augment=AUGMENT, random_state=rs).fit_transform(wav_dir[:2])

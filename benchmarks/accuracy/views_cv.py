@@ -130,6 +130,8 @@ def main():
     parser.add_argument("--feature-param", action="append", default=[], metavar="NAME=VALUE",
                         help="another AudioFeatureTransformer parameter (its own cache file)")
     parser.add_argument("--seed", type=int, default=0, help="random_state of the classifier")
+    parser.add_argument("--label-smoothing", type=float, default=None, metavar="EPS",
+                        help="train with CategoricalCrossentropy(label_smoothing=EPS)")
     parser.add_argument("--train-views", type=int, nargs="+", default=None, metavar="V",
                         help="train on these cached views only (0 clean, then the "
                              "augmentations in the order of AUGMENT); default: all")
@@ -137,6 +139,11 @@ def main():
 
     feature_params = literal_params(parser, "--feature-param", args.feature_param)
     extra = literal_params(parser, "--param", args.param)
+    loss = {}
+    if args.label_smoothing is not None:
+        import keras
+
+        loss["loss"] = keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing)
     X, y, groups = features(args.corpus, args.n_jobs, **feature_params)
     splits = [inner_split(y, groups, fold) for fold in args.outer_folds]
     views = slice(None) if args.train_views is None else args.train_views
@@ -150,18 +157,20 @@ def main():
         params = {**parse_candidate(text), **extra}
         uars, fit_s, train_last = [], 0.0, []
         for train, val in splits:
-            clf = SERClassifier(random_state=args.seed, **params)
+            clf = SERClassifier(random_state=args.seed, **params, **loss)
             start = time.perf_counter()
             clf.fit(np.asarray(X[train][:, views]), y[train])
             fit_s += time.perf_counter() - start
             # the last epoch's training loss and accuracy tell under- from over-fitting
             train_last.append({k: float(v[-1]) for k, v in clf.history_.items()})
             uars.append(balanced_accuracy_score(y[val], clf.predict(np.asarray(X[val, 0]))))
-        print(f"| {text} {extra or ''} {feature_params or ''} {args.train_views or ''} | "
+        print(f"| {text} {extra or ''} {feature_params or ''} {args.train_views or ''} "
+              f"{args.label_smoothing or ''} | "
               f"{' '.join(f'{u:.3f}' for u in uars)} | {np.mean(uars):.3f} | {fit_s:.0f} | "
               f"{train_last} |", flush=True)
         record = {"corpus": args.corpus, "candidate": text, "seed": args.seed, **params,
                   "feature_params": feature_params, "train_views": args.train_views,
+                  "label_smoothing": args.label_smoothing,
                   "last_epoch": train_last,
                   "outer_folds": args.outer_folds, "val_uars": uars,
                   "val_uar": float(np.mean(uars)), "fit_s": fit_s,
