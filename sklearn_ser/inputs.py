@@ -70,6 +70,28 @@ def clip_digest(source: ClipSource) -> str:
     any decoding, so it does not change with the decoder's or resampler's rounding. An input
     that is not numeric (it fails later, with a message naming it) gets a digest of its
     pickle.
+
+    Parameters
+    ----------
+    source : ClipSource
+        From :func:`clip_sources`; a file's digest is read from :attr:`ClipSource.key`
+        when the caller asked for content keys, else computed here.
+
+    Returns
+    -------
+    digest : str
+        Hex digest.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ser.inputs import ClipSource, clip_digest
+    >>> y = np.linspace(-0.5, 0.5, 1600)
+    >>> as_float64 = clip_digest(ClipSource("wave", y, None, "X[0]"))
+    >>> as_float64 == clip_digest(ClipSource("wave", y.astype(np.float32).tolist(), None, "X[1]"))
+    True
+    >>> as_float64 == clip_digest(ClipSource("wave", y[::-1], None, "X[2]"))
+    False
     """
     if source.kind == "path":
         return source.key if source.key is not None else content_key(source.value)
