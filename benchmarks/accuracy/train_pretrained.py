@@ -279,12 +279,13 @@ def card(names, args, size):
         "terms_short": short,
         "accuracy": shipped_records(recipe(args)),
         "accuracy_note": ("UAR = balanced accuracy over the six emotions (chance 0.167), clean "
-                          "view. Every 'choose' and 'loco' record trains the shipped recipe "
-                          "without the held-out corpus: 'choose' records decided the training "
-                          "data (so they are validation figures, not unbiased tests), 'loco' "
-                          "records only measure. 'finetune' records: EmoDB GroupKFold(5) by "
-                          "speaker, fine-tuned from the CREMA-D-only model vs trained from "
-                          "scratch with SERClassifier's defaults."),
+                          "view. 'loco' records train the shipped recipe without the held-out "
+                          "corpus and score it there. The training data were chosen earlier by "
+                          "'choose' records of the first recipe (one view per epoch, 8 epochs; "
+                          "in train_pretrained_results.jsonl and docs/pretrained.rst). "
+                          "'finetune' records: EmoDB GroupKFold(5) by speaker, fine-tuned from "
+                          "the first recipe's CREMA-D-only model vs trained from scratch with "
+                          "SERClassifier's defaults."),
         "tuning": args.tuning_note,
         "intended_use": ("Research, teaching and prototyping: the emotion acted in short, "
                          "clean English speech clips, among six categories; a starting point "
