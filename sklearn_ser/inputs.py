@@ -95,13 +95,13 @@ def clip_digest(source: ClipSource) -> str:
     """
     if source.kind == "path":
         return source.key if source.key is not None else content_key(source.value)
-    digest = hashlib.blake2b(digest_size=16)
     try:
         samples = np.ascontiguousarray(source.value, dtype=np.float32)
     except (TypeError, ValueError):
         import joblib  # main process only, like this function's callers
 
         return joblib.hash(source.value)
+    digest = hashlib.blake2b(digest_size=16)
     digest.update(repr(samples.shape).encode())
     digest.update(samples.data)
     return digest.hexdigest()

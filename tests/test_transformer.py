@@ -126,10 +126,11 @@ def test_stats_output_allows_variable_duration(wav_dir):
     assert X.shape == (6, 30)
 
 
-def test_memory_caches_per_clip_and_sees_file_changes(wav_dir, tmp_path, monkeypatch):
+@pytest.fixture
+def clip_calls(monkeypatch):
+    """The clips whose features were computed (not served from a cache), in call order."""
     import sklearn_ser.transformer as mod
 
-    cache = tmp_path / "cache"
     calls = []
     real = mod._clip_features
 
@@ -137,9 +138,16 @@ def test_memory_caches_per_clip_and_sees_file_changes(wav_dir, tmp_path, monkeyp
         calls.append(source.value)
         return real(source, config, seed)
 
+    # joblib.Memory names the cache after the function: keep the real one's name
     counting.__module__ = real.__module__
     counting.__qualname__ = real.__qualname__
     monkeypatch.setattr(mod, "_clip_features", counting)
+    return calls
+
+
+def test_memory_caches_per_clip_and_sees_file_changes(wav_dir, tmp_path, clip_calls):
+    cache = tmp_path / "cache"
+    calls = clip_calls
 
     first = small(memory=str(cache)).fit_transform(wav_dir)
     assert len(calls) == 6
@@ -155,24 +163,12 @@ def test_memory_caches_per_clip_and_sees_file_changes(wav_dir, tmp_path, monkeyp
     assert len(calls) == 13
 
 
-def test_memory_computes_augmented_views_once_across_folds(wav_dir, tmp_path, monkeypatch):
-    import sklearn_ser.transformer as mod
-
-    calls = []
-    real = mod._clip_features
-
-    def counting(source, config, seed):
-        calls.append(source.value)
-        return real(source, config, seed)
-
-    counting.__module__ = real.__module__
-    counting.__qualname__ = real.__qualname__
-    monkeypatch.setattr(mod, "_clip_features", counting)
+def test_memory_computes_augmented_views_once_across_folds(wav_dir, tmp_path, clip_calls):
     aft = small(augment=AUGMENT, random_state=0, memory=str(tmp_path / "cache"))
     folds = [train for train, _ in KFold(3).split(wav_dir)]
     views = [aft.fit_transform([wav_dir[i] for i in train]) for train in folds]
     # each training fold holds 4 of the 6 clips: every clip's views are computed once
-    assert sorted(calls) == sorted(wav_dir)
+    assert sorted(clip_calls) == sorted(wav_dir)
     for train, X in zip(folds, views):
         np.testing.assert_array_equal(X, small(augment=AUGMENT, random_state=0)
                                       .fit_transform(wav_dir)[train])
