@@ -56,7 +56,7 @@ MODEL_NAME = "ser_six_emotions.skser"
 #: The shipped recipe: the library's defaults but two of each clip's six views per epoch (a
 #: third of the training) and 25 epochs. Until 2026-12-07 it was one view and 8 epochs, what
 #: 2 loaded cores could train in the time there was; on CREMA-D's held-out training actors
-#: (views_cv.py's inner split) that validates at 0.492 against 0.592 for two views and 25
+#: (views_cv.py's inner split) that validates at 0.492 against 0.583-0.594 for two views and 25
 #: epochs (benchmarks/accuracy/README.md).
 RECIPE = {"arch": "cnn_gru", "views_per_epoch": 2, "epochs": 25, "random_state": SEED}
 
