@@ -28,6 +28,10 @@ their own unlabelled clips: what a user with a few recordings of each new speake
 It is a research probe for issue 14, not a library feature (a Pipeline step would need the
 speaker ids at transform time).
 
+``--proba-dir DIR`` keeps every fold's test probabilities (clean view and views-averaged) in
+``DIR/<corpus>_<arch>_<candidate>_seed<seed>_fold<k>.npz``, so that ``ensemble_cv.py`` can
+score the soft-voting ensemble of several architectures without training them again.
+
 A candidate is ``views_per_epoch:epochs[:peak learning rate[:batch size]]`` as in
 ``views_cv.py``. Appends one JSON line per run to ``cached_cv_results.jsonl`` next to this file.
 """
@@ -64,6 +68,8 @@ def main():
                         help="another SERClassifier parameter (value: a Python literal)")
     parser.add_argument("--feature-param", action="append", default=[], metavar="NAME=VALUE",
                         help="another AudioFeatureTransformer parameter (a Python literal)")
+    parser.add_argument("--proba-dir", type=Path, default=None,
+                        help="keep each fold's test probabilities here (for ensemble_cv.py)")
     args = parser.parse_args()
 
     feature_params = literal_params(parser, "--feature-param", args.feature_param)
@@ -92,6 +98,12 @@ def main():
         proba = proba.reshape(len(test), views.shape[1], -1)
         pred = clf.classes_[proba[:, 0].argmax(1)]
         averaged = clf.classes_[proba.mean(1).argmax(1)]
+        if args.proba_dir is not None:
+            args.proba_dir.mkdir(parents=True, exist_ok=True)
+            np.savez(args.proba_dir / proba_name(args.corpus, args.arch, args.candidate,
+                                                 args.seed, fold),
+                     test=test, classes=clf.classes_, clean=proba[:, 0],
+                     averaged=proba.mean(1))
         rows.append({"fold": fold, "uar": balanced_accuracy_score(y[test], pred),
                      "accuracy": float(np.mean(pred == y[test])),
                      "views_averaged_uar": balanced_accuracy_score(y[test], averaged),
@@ -110,6 +122,11 @@ def main():
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with RESULTS.open("a") as fh:
         fh.write(json.dumps(record) + "\n")
+
+
+def proba_name(corpus, arch, candidate, seed, fold):
+    """File name of one fold's kept test probabilities."""
+    return f"{corpus}_{arch}_{candidate.replace(':', '-')}_seed{seed}_fold{fold}.npz"
 
 
 def speaker_standardised(X, groups):
