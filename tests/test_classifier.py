@@ -324,6 +324,67 @@ def test_views_per_epoch_keeps_the_clip_level_validation_split():
     assert {v for _, v in val} == {0}  # validation is judged on the clean view
 
 
+def _mixup_batches(mixup, seed=0):
+    from sklearn_ser.classifier._training import ViewBatches
+
+    X, y = _views_data()
+    targets = np.eye(3, dtype=np.float32)[np.unique(y, return_inverse=True)[1]]
+    weights = np.linspace(1, 2, len(y)).astype(np.float32)
+    return ViewBatches(X, np.arange(len(y)), targets, weights, views_per_epoch=2,
+                       batch_size=8, seed=seed, mixup=mixup)
+
+
+def test_mixup_blends_each_row_with_another_row_of_its_batch():
+    plain, mixed = _mixup_batches(0.0), _mixup_batches(0.4)
+    for index in range(len(plain)):
+        x, y, w = plain[index]
+        mx, my, mw = mixed[index]
+        # the same rows, each blended with a partner row of the same batch
+        share = []
+        for row in range(len(x)):
+            blends = [(j, lam) for j in range(len(x))
+                      for lam in [_blend_share(mx[row], x[row], x[j])]
+                      if lam is not None
+                      and np.allclose(mx[row], lam * x[row] + (1 - lam) * x[j], atol=1e-4)]
+            assert blends, f"row {row} of batch {index} is not a blend of two batch rows"
+            j, lam = blends[0]
+            assert 0.5 - 1e-6 <= lam <= 1 + 1e-6  # each row keeps most of its own clip
+            np.testing.assert_allclose(my[row], lam * y[row] + (1 - lam) * y[j], atol=1e-5)
+            np.testing.assert_allclose(mw[row], lam * w[row] + (1 - lam) * w[j], rtol=1e-5)
+            share.append(lam)
+        assert np.allclose(my.sum(axis=1), 1.0, atol=1e-5)
+        assert min(share) < 0.99  # mixing happened
+    # the blends follow the seed
+    np.testing.assert_array_equal(mixed[0][0], _mixup_batches(0.4)[0][0])
+    assert not np.array_equal(mixed[0][0], _mixup_batches(0.4, seed=1)[0][0])
+
+
+def _blend_share(mixed, own, other):
+    """lam with mixed == lam * own + (1 - lam) * other, from the feature that differs most."""
+    diff = own - other
+    k = np.unravel_index(np.argmax(np.abs(diff)), diff.shape)
+    if abs(diff[k]) < 1e-6:
+        return 1.0 if np.allclose(mixed, own, atol=1e-5) else None
+    return float((mixed[k] - other[k]) / diff[k])
+
+
+def test_mixup_refuses_class_index_targets():
+    from sklearn_ser.classifier._training import ViewBatches
+
+    X, y = _views_data()
+    with pytest.raises(ValueError, match="one-hot"):
+        ViewBatches(X, np.arange(len(y)), np.zeros(len(y), dtype=int), None,
+                    views_per_epoch=1, batch_size=4, seed=0, mixup=0.2)
+
+
+def test_mixup_trains_with_a_categorical_loss(data):
+    X, y = data
+    clf = tiny(epochs=20, batch_size=8, optimizer__learning_rate=0.02, model__dropout=0.0,
+               mixup=0.2, loss="categorical_crossentropy").fit(X, y)
+    assert clf.score(X, y) >= 0.9
+    assert clone(clf).get_params()["mixup"] == 0.2
+
+
 def test_history_early_stopping_and_final_metrics():
     X, y = make_sequences(seed=1)
     y = np.random.default_rng(0).permutation(y)  # nothing to learn: validation loss stalls
@@ -437,6 +498,8 @@ def test_training_uses_a_pooling_allocator_unless_the_user_says_otherwise(user_s
         ({"epochs": 0}, InvalidParameterError, "'epochs' parameter"),
         ({"validation_fraction": 1.5}, InvalidParameterError, "'validation_fraction'"),
         ({"early_stopping": -3}, InvalidParameterError, "'early_stopping'"),
+        ({"mixup": -0.2}, InvalidParameterError, "'mixup'"),
+        ({"mixup": 0.2}, ValueError, "mixup=0.2 blends .*loss='categorical_crossentropy'"),
     ],
 )
 def test_bad_parameters_fail_before_training(data, params, error, match):

@@ -97,6 +97,13 @@ class SERClassifier(_Inference, KerasClassifier):
         well: ``views_per_epoch=1, epochs=40, optimizer__learning_rate=3e-3,
         batch_size=32`` trained 1.8-2.0x faster than the default and lost 0.014 (CREMA-D)
         to 0.030 (EmoDB, three seeds) of speaker-independent UAR (benchmarks/README.md).
+    mixup : float, default=0.0
+        Mixup (Zhang et al., 2018): with ``mixup > 0`` every training row is blended with
+        another row of its batch, features and one-hot targets alike, with a weight drawn
+        from Beta(mixup, mixup) and folded onto [0.5, 1] (each row keeps most of its own
+        clip); 0.2-0.4 are usual values. It needs one-hot targets, so pass
+        ``loss="categorical_crossentropy"`` with it. Validation rows are never mixed. 0 trains
+        on the rows as they are.
     optimizer : str, keras.optimizers.Optimizer or its class, default="adam"
         Keras optimizer; configure it with routed parameters such as
         ``optimizer__learning_rate`` (Adam's default is 1e-3), which is the peak rate of
@@ -240,6 +247,7 @@ class SERClassifier(_Inference, KerasClassifier):
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "views_per_epoch": [Interval(Integral, 1, None, closed="left"), None],
+        "mixup": [Interval(Real, 0, None, closed="left")],
         "optimizer": "no_validation",
         "loss": "no_validation",
         "metrics": [list, tuple, None],
@@ -262,6 +270,7 @@ class SERClassifier(_Inference, KerasClassifier):
         epochs=defaults.EPOCHS,
         batch_size=defaults.BATCH_SIZE,
         views_per_epoch=None,
+        mixup=0.0,
         optimizer="adam",
         loss="sparse_categorical_crossentropy",
         metrics=None,
@@ -283,6 +292,7 @@ class SERClassifier(_Inference, KerasClassifier):
         self.epochs = epochs
         self.batch_size = batch_size
         self.views_per_epoch = views_per_epoch
+        self.mixup = mixup
         self.optimizer = optimizer
         self.loss = loss
         self.metrics = metrics
@@ -396,13 +406,19 @@ class SERClassifier(_Inference, KerasClassifier):
         # scikeras's label encoder: ordinal targets, or one-hot for categorical_crossentropy
         self.target_encoder_ = self.target_encoder.fit(y)
         targets = self.target_encoder_.transform(y)
+        if self.mixup > 0 and targets.shape[1:] != (classes.size,):
+            raise ValueError(
+                f"mixup={self.mixup!r} blends the targets of two clips, which needs one-hot "
+                f"targets, but loss={self.loss!r} takes class indices. Pass "
+                "loss='categorical_crossentropy' (or a keras.losses.CategoricalCrossentropy)."
+            )
 
         fit_args = {**routed["fit"]}
         batches = ViewBatches(
             X, rows[train], targets[train], None if weights is None else weights[train],
             views_per_epoch=n_views if self.views_per_epoch is None else self.views_per_epoch,
             batch_size=fit_args.pop("batch_size", self.batch_size), seed=seed,
-            shuffle=fit_args.pop("shuffle", True),
+            shuffle=fit_args.pop("shuffle", True), mixup=self.mixup,
         )
         validation_data = None
         if val is not None:

@@ -185,10 +185,16 @@ class ViewBatches(keras.utils.PyDataset):
         Seed of the view draws and the shuffling; None draws from fresh entropy.
     shuffle : bool, default=True
         Shuffle the rows each epoch; False serves them in clip order.
+    mixup : float, default=0.0
+        With ``mixup > 0``, every row of a batch is mixed with another row of the same batch
+        (Zhang et al., 2018): features, one-hot targets and weights alike, as
+        ``lam * a + (1 - lam) * b`` with ``lam`` drawn from Beta(mixup, mixup) and folded
+        onto [0.5, 1] so that each row stays closest to its own clip. The draws depend only
+        on ``seed``, the epoch and the batch. ``targets`` must then be one-hot (2-D).
     """
 
     def __init__(self, X, clips, targets, weights, *, views_per_epoch, batch_size, seed,
-                 shuffle=True):
+                 shuffle=True, mixup=0.0):
         super().__init__()
         self.X = X
         self.clips = np.asarray(clips)
@@ -199,6 +205,10 @@ class ViewBatches(keras.utils.PyDataset):
         self.batch_size = int(batch_size)
         self.seed = np.random.SeedSequence().entropy if seed is None else seed
         self.shuffle = shuffle
+        self.mixup = float(mixup)
+        if self.mixup > 0 and (np.ndim(targets) != 2 or np.shape(targets)[1] < 2):
+            raise ValueError("mixup blends targets, so they must be one-hot (one column per "
+                             f"class); got targets of shape {np.shape(targets)}.")
         self.epoch = 0
         self._draw()
 
@@ -233,9 +243,21 @@ class ViewBatches(keras.utils.PyDataset):
         row_clip, row_view = row_clip[order], row_view[order]
         x = np.asarray(self.X[self.clips[row_clip], row_view], dtype=np.float32)
         y = self.targets[row_clip]
-        if self.weights is None:
-            return x, y
-        return x, y, self.weights[row_clip]
+        w = None if self.weights is None else self.weights[row_clip]
+        if self.mixup > 0:
+            x, y, w = self._mix(index, x, y, w)
+        return (x, y) if w is None else (x, y, w)
+
+    def _mix(self, index, x, y, w):
+        rng = np.random.default_rng([self.seed, self.epoch, index, 1])
+        lam = rng.beta(self.mixup, self.mixup, size=len(x)).astype(np.float32)
+        lam = np.maximum(lam, 1 - lam)
+        other = rng.permutation(len(x))
+        per_x = lam.reshape((-1,) + (1,) * (x.ndim - 1))
+        mixed_x = per_x * x + (1 - per_x) * x[other]
+        mixed_y = lam[:, None] * y + (1 - lam[:, None]) * y[other]
+        mixed_w = None if w is None else lam * w + (1 - lam) * w[other]
+        return mixed_x.astype(np.float32), mixed_y.astype(np.float32), mixed_w
 
     def on_epoch_end(self):
         self.epoch += 1

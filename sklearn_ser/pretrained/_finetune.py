@@ -106,7 +106,8 @@ def fine_tune_classifier(classifier, X, y, *, epochs=FINE_TUNE_EPOCHS,
     seed = None if random_state is None else int(random_state)
     batches = ViewBatches(X, np.arange(X.shape[0]), targets, weights,
                           views_per_epoch=X.shape[1] if views_per_epoch is None
-                          else views_per_epoch, batch_size=tuned.batch_size, seed=seed)
+                          else views_per_epoch, batch_size=tuned.batch_size, seed=seed,
+                          mixup=tuned.mixup)
     kwargs = tuned._scikeras_compile_kwargs()
     optimizer = keras.optimizers.get(kwargs["optimizer"])
     config = optimizer.get_config()
