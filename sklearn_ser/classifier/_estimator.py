@@ -98,13 +98,10 @@ class SERClassifier(_Inference, KerasClassifier):
         batch_size=32`` trained 1.8-2.0x faster than the default and lost 0.014 (CREMA-D)
         to 0.030 (EmoDB, three seeds) of speaker-independent UAR (benchmarks/README.md).
     mixup : float, default=0.0
-        Mixup (Zhang et al., 2018): with ``mixup > 0`` every training row is blended with
-        another row of its batch, features and one-hot targets alike, with a weight drawn
-        from Beta(mixup, mixup) and folded onto [0.5, 1] (each row keeps most of its own
-        clip); 0.2-0.4 are usual values. It needs one-hot targets, so pass
-        ``loss="categorical_crossentropy"`` with it. Validation rows are never mixed. 0 trains
-        on the rows as they are. ``mixup=0.2`` did not help the defaults on held-out training
-        speakers of EmoDB or CREMA-D (:doc:`/accuracy`), hence off by default.
+        Mixup (Zhang et al., 2018): each training row is blended with another row of its
+        batch, features and one-hot targets alike, by a weight from Beta(mixup, mixup) folded
+        onto [0.5, 1]. Needs ``loss="categorical_crossentropy"``; validation rows stay
+        unmixed. Off by default: 0.2 did not help on held-out speakers (:doc:`/accuracy`).
     optimizer : str, keras.optimizers.Optimizer or its class, default="adam"
         Keras optimizer; configure it with routed parameters such as
         ``optimizer__learning_rate`` (Adam's default is 1e-3), which is the peak rate of
@@ -407,12 +404,6 @@ class SERClassifier(_Inference, KerasClassifier):
         # scikeras's label encoder: ordinal targets, or one-hot for categorical_crossentropy
         self.target_encoder_ = self.target_encoder.fit(y)
         targets = self.target_encoder_.transform(y)
-        if self.mixup > 0 and targets.shape[1:] != (classes.size,):
-            raise ValueError(
-                f"mixup={self.mixup!r} blends the targets of two clips, which needs one-hot "
-                f"targets, but loss={self.loss!r} takes class indices. Pass "
-                "loss='categorical_crossentropy' (or a keras.losses.CategoricalCrossentropy)."
-            )
 
         fit_args = {**routed["fit"]}
         batches = ViewBatches(

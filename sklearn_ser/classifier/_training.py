@@ -207,8 +207,11 @@ class ViewBatches(keras.utils.PyDataset):
         self.shuffle = shuffle
         self.mixup = float(mixup)
         if self.mixup > 0 and (np.ndim(targets) != 2 or np.shape(targets)[1] < 2):
-            raise ValueError("mixup blends targets, so they must be one-hot (one column per "
-                             f"class); got targets of shape {np.shape(targets)}.")
+            raise ValueError(
+                f"mixup={self.mixup!r} blends the targets of two clips, which needs one-hot "
+                f"targets (one column per class), not targets of shape {np.shape(targets)}: "
+                "train with loss='categorical_crossentropy' (or a "
+                "keras.losses.CategoricalCrossentropy).")
         self.epoch = 0
         self._draw()
 
