@@ -28,6 +28,7 @@ __all__ = [
     "LEARNING_RATE",
     "RANDOM_STATE",
     "SAMPLE_RATE",
+    "TOP_DB",
     "VALIDATION_FRACTION",
 ]
 
@@ -41,18 +42,23 @@ ARCHITECTURE = "cnn_gru"
 EPOCHS = 25
 #: Training rows per optimisation step.
 BATCH_SIZE = 64
-#: Peak learning rate of the cosine schedule (Adam's own default).
+#: Peak learning rate of the cosine schedule: what SERClassifier's optimizer gets unless
+#: ``optimizer__learning_rate`` (or an optimizer instance) says otherwise. It is Adam's own
+#: default, kept here so that SGD or RMSprop by name start from the same tuned peak.
 LEARNING_RATE = 1e-3
 #: Fraction of the training clips held out for validation; None: every clip trains.
 VALIDATION_FRACTION = None
 
-#: The seed recipe's augmentations, by name (the vocabulary is
-#: :data:`sklearn_ser.augment.AUGMENTATIONS`).
+#: The default selection of augmentations (the seed recipe's), by name. The vocabulary, name
+#: -> function, is :data:`sklearn_ser.augment.AUGMENTATIONS`; importing it here would load
+#: SciPy, so the names are checked against it by the tests instead.
 AUGMENTATIONS = ("noise", "stretch_pitch", "shift", "echo", "reverb")
 #: Seconds every clip is trimmed, padded or cropped to.
 CLIP_DURATION = 2.0
 #: Sample rate (Hz) the audio is resampled to before feature extraction.
 SAMPLE_RATE = 16000
+#: Leading and trailing audio this many dB below the clip's peak is trimmed as silence.
+TOP_DB = 30.0
 
 #: Inverse L2 strength of the logistic regression on openSMILE functionals (the classic
 #: anchor, ``sklearn-ser train --features compare`` and the fusion's classic member): 6,373
@@ -64,10 +70,9 @@ FUSION_FEATURE_SET = "ComParE_2016"
 
 #: Seed of the command line's folds, augmentations and training.
 RANDOM_STATE = 0
-#: ``sklearn-ser compare``: speaker-independent folds and epochs. The classifier's own 25
-#: epochs: on the demo corpus 8 epochs left UAR at 0.39-0.50, 25 reach 0.54-0.65, and the
-#: whole study (5 architectures, 3 folds, 5 augmentations) took 469 s wall on 2 idle Xeon
-#: cores (2026-12-01), inside the README's 10 minutes.
+#: ``sklearn-ser compare``: speaker-independent folds and epochs. The classifier's own
+#: epochs, because fewer left the demo corpus's UAR well below what 25 reach, while the whole
+#: study still fits the README's 10 minutes on two cores (figures: docs/accuracy.rst).
 COMPARE_CV = 3
 COMPARE_EPOCHS = EPOCHS
 #: The demo corpus of the command line: speakers, and clips per speaker and emotion.
