@@ -2,6 +2,7 @@
 
 Public names: :class:`AudioFeatureTransformer`, :class:`SERClassifier`,
 :class:`OpenSmileTransformer`, :class:`SpeechEmbeddingTransformer`,
+:class:`WhisperTransformer`,
 :func:`make_fusion_classifier`, :func:`save`, :func:`load` and :func:`load_pretrained`;
 corpora in :mod:`sklearn_ser.datasets`, splitters in :mod:`sklearn_ser.model_selection`.
 """
@@ -27,6 +28,7 @@ _LAZY = {
     "OpenSmileTransformer": ".smile",
     "SERClassifier": ".classifier",
     "SpeechEmbeddingTransformer": ".embeddings",
+    "WhisperTransformer": ".whisper",
     "load": ".persistence",
     "load_pretrained": ".pretrained",
     "make_fusion_classifier": ".fusion",
