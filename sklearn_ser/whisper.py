@@ -23,8 +23,15 @@ from ._docstrings import fill_doc
 from .audio import AudioInputError, condition
 from .backbones import get_backbone, resolve_backbone
 from .backbones._resolve import encoder_folder
-from .backbones._whisper import (HOP_LENGTH, MAX_FRAMES, SAMPLE_RATE, encode, encoder_frames,
-                                 load_encoder, log_mel)
+from .backbones._whisper import (
+    HOP_LENGTH,
+    MAX_FRAMES,
+    SAMPLE_RATE,
+    encode,
+    encoder_frames,
+    load_encoder,
+    log_mel,
+)
 from .clip_pipeline import READ_MARGIN
 from .extraction import FRONT_END_CONSTRAINTS, ClipFeaturesMixin
 from .inputs import clip_digest, clip_sources, decode_source

@@ -209,7 +209,7 @@ def encoder_folder(backbone: Backbone, folder: Path, n_layers: int, data_home=No
         for name, pinned in backbone.files.items():
             if name == "model.bin":
                 _publish(home, name, lambda tmp: truncate_encoder(
-                    str(folder / name), tmp, n_layers), backbone.truncated[n_layers], what)
+                    str(folder / "model.bin"), tmp, n_layers), backbone.truncated[n_layers], what)
             else:
                 _publish(home, name, lambda tmp, name=name: shutil.copyfile(
                     folder / name, tmp), pinned, what)

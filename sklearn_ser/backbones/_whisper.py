@@ -13,8 +13,16 @@ import functools
 
 import numpy as np
 
-__all__ = ["HOP_LENGTH", "MAX_FRAMES", "N_FFT", "N_MELS", "SAMPLE_RATE", "log_mel",
-           "encoder_frames", "load_encoder"]
+__all__ = [
+    "HOP_LENGTH",
+    "MAX_FRAMES",
+    "N_FFT",
+    "N_MELS",
+    "SAMPLE_RATE",
+    "encoder_frames",
+    "load_encoder",
+    "log_mel",
+]
 
 SAMPLE_RATE = 16000
 N_FFT = 400
