@@ -5,8 +5,11 @@ that is one live line per level, but in a log file, a CI log or a pipe it is a h
 half-lines. :class:`Progress` therefore draws a tqdm bar only when its stream is a
 terminal, and otherwise writes a plain line now and then: for the outermost level every
 ``every_percent`` percent and at least every ``every_seconds`` seconds, for inner levels
-(short, e.g. the epochs of one model) only every ``every_seconds`` seconds. Every line
-carries the elapsed time and, once something is done, an estimate of the time left.
+(short, e.g. the epochs of one model) only every ``every_seconds`` seconds; with
+``every_update=True`` (the study's models) the outermost level writes one line per update, on
+a terminal too (above the bar), so that each finished unit and its figures stay on screen.
+Every line carries the elapsed time and, once something is done, an estimate of the time
+left.
 
 Examples
 --------
@@ -81,12 +84,35 @@ class Progress:
         Outermost level, plain output: a line whenever this many more percent are done.
     every_seconds : float, default=30
         Plain output: a line at least this often while work progresses.
+    every_update : bool, default=False
+        Outermost level: a line after every :meth:`update` (plain output and terminal alike)
+        instead of every ``every_percent`` percent.
+    initial : int, default=0
+        Units already done before this run (e.g. restored from a checkpoint): counted in
+        ``n`` but not in the rate the ETA is estimated from.
     clock : callable, default=time.monotonic
         Seconds since an arbitrary origin (a test passes a fake clock).
+
+    Examples
+    --------
+    A resumed run: two of four models were restored, so the ETA uses this run's pace only.
+
+    >>> import io
+    >>> from sklearn_ser.progress import Progress
+    >>> log, now = io.StringIO(), [0.0]
+    >>> with Progress(4, "study", unit="model", file=log, every_update=True, initial=2,
+    ...               clock=lambda: now[0]) as progress:
+    ...     now[0] += 30
+    ...     progress.update(1, done="cnn fold 2", uar=0.5)
+    >>> print(log.getvalue(), end="")
+    study: 3/4 models (75%), elapsed 30 s, ETA 30 s, done cnn fold 2, uar 0.500
     """
 
     def __init__(self, total, desc, *, unit="it", level=0, enabled=True, file=None,
-                 every_percent=10, every_seconds=30.0, clock=time.monotonic):
+                 every_percent=10, every_seconds=30.0, every_update=False, initial=0,
+                 clock=time.monotonic):
+        if every_percent <= 0:
+            raise ValueError(f"every_percent must be positive, got {every_percent}.")
         self.total = int(total)
         self.desc = desc
         self.unit = unit
@@ -95,7 +121,8 @@ class Progress:
         self.file = sys.stderr if file is None else file
         self.every_percent = every_percent
         self.every_seconds = every_seconds
-        self.n = 0
+        self.every_update = every_update
+        self.initial = self.n = int(initial)
         self.postfix = {}
         self._clock = clock
         self._started = self._last_line = clock()
@@ -104,8 +131,9 @@ class Progress:
         if enabled and is_terminal(self.file):
             from tqdm import tqdm
 
-            self._bar = tqdm(total=self.total, desc=desc, unit=unit, position=level,
-                             leave=level == 0, file=self.file, dynamic_ncols=True)
+            self._bar = tqdm(total=self.total, initial=self.initial, desc=desc, unit=unit,
+                             position=level, leave=level == 0, file=self.file,
+                             dynamic_ncols=True)
 
     @property
     def elapsed(self) -> float:
@@ -113,10 +141,11 @@ class Progress:
         return self._clock() - self._started
 
     def eta(self) -> float | None:
-        """Seconds left at the mean rate so far; None before the first unit is done."""
-        if self.n <= 0:
+        """Seconds left at this run's mean rate; None before its first unit is done."""
+        done = self.n - self.initial
+        if done <= 0:
             return None
-        return self.elapsed / self.n * max(self.total - self.n, 0)
+        return self.elapsed / done * max(self.total - self.n, 0)
 
     def set_description(self, desc):
         """Say on the bar what is being done now.
@@ -135,7 +164,9 @@ class Progress:
             if self.postfix:
                 self._bar.set_postfix(self._shown(), refresh=False)
             self._bar.update(n)
-        elif self.enabled and self._due():
+            if self.every_update and self.level == 0:
+                self._bar.write(self._text(), file=self.file)
+        elif self.enabled and (self._due() or (self.every_update and self.level == 0)):
             self._line()
 
     def write(self, message):
@@ -177,6 +208,10 @@ class Progress:
         while self._next_percent <= percent:
             self._next_percent += self.every_percent
         self._last_line = self._clock()
+        print(self._text(), file=self.file, flush=True)
+
+    def _text(self) -> str:
+        percent = 100 * self.n / self.total if self.total else 100.0
         units = f"{self.unit}s" if self.total != 1 else self.unit
         parts = [f"{self.n}/{self.total} {units} ({percent:.0f}%)",
                  f"elapsed {format_seconds(self.elapsed)}"]
@@ -184,4 +219,4 @@ class Progress:
         if eta is not None and self.n < self.total:
             parts.append(f"ETA {format_seconds(eta)}")
         parts += [f"{k} {v}" for k, v in self._shown().items()]
-        print(f"{'  ' * self.level}{self.desc}: {', '.join(parts)}", file=self.file, flush=True)
+        return f"{'  ' * self.level}{self.desc}: {', '.join(parts)}"

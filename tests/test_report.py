@@ -241,7 +241,34 @@ def test_comparison_settings_say_what_the_study_ran(folds):
     assert settings["Validation fraction"] == "none (every clip trains)"
     assert settings["Ensemble"].startswith("soft voting")
     assert settings["Total time (s)"] == "42"
-    assert settings["Feature extraction per fold (s)"] == "1.2, 2.5"
+    assert settings["Feature extraction (s)"] == "1.2, 2.5"
+    assert "Resumed" not in settings and "Time per phase (s)" not in settings
+
+
+def test_report_says_phase_times_and_resumed_results(tmp_path, folds):
+    result = _result(folds)
+    result.phase_times = {"extraction": 3.75, "training": 38.2}
+    result.n_resumed = 3
+    result.settings["config_key"] = "abc123"
+    settings = comparison_settings(result)
+    assert settings["Time per phase (s)"] == "extraction 4, training 38"
+    assert settings["Resumed"].startswith("3 (model, fold) results restored")
+    assert settings["Configuration key"] == "abc123"
+    report = write_comparison_report(tmp_path, result)["report"].read_text()
+    assert "| Time per phase (s) | extraction 4, training 38, report " in report
+
+
+def test_a_new_report_replaces_the_old_one_whole(tmp_path, folds):
+    """Files of an earlier report (another model's figure) never sit beside the new one."""
+    (tmp_path / "confusion_cnn_gru.png").write_bytes(b"old")
+    (tmp_path / "report.md").write_text("old report")
+    (tmp_path / "notes.txt").write_text("the user's")
+    paths = write_comparison_report(tmp_path, _result(folds))
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "confusion_cnn_gru.png" not in names and "notes.txt" in names
+    assert not [n for n in names if n.startswith(".report-")]
+    assert paths["report"] == tmp_path / "report.md"
+    assert "old report" not in paths["report"].read_text()
 
 
 def test_write_comparison_report(tmp_path, folds):

@@ -108,4 +108,125 @@ def test_the_ensemble_is_over_the_architectures_only(data):
         # every row of a fold was scored on the same held-out clips
         assert folds.xs(fold, level="fold")["n_test"].nunique() == 1
     assert set(result.histories) == {"cnn", "cnn_gru"}
-    assert len(result.extraction_time) == 2
+    assert len(result.extraction_time) == 1  # every clip once, shared by the two folds
+
+
+# ------------------------------------------------------------------ resumable, progress
+
+class StopAfter:
+    """Simulates a kill: KeyboardInterrupt at the end of the ``n``-th fit from now."""
+
+    def __init__(self, n):
+        import keras
+
+        outer = self
+
+        class Callback(keras.callbacks.Callback):
+            def on_train_end(self, logs=None):
+                outer.fits += 1
+                if outer.fits == n:
+                    raise KeyboardInterrupt
+
+        self.fits = 0
+        self.callback = Callback()
+
+
+def tiny_study(data, **kwargs):
+    settings = {"archs": ["cnn", "cnn_gru"], "cv": 2, "random_state": 1,
+                "transformer": AudioFeatureTransformer(duration=1.0, augment=["noise"],
+                                                       random_state=1),
+                "classifier_params": {"epochs": 1, "batch_size": 8}}
+    settings["classifier_params"] = {**settings["classifier_params"],
+                                     **kwargs.pop("classifier_params", {})}
+    return compare_architectures(data.X, data.y, data.groups, **{**settings, **kwargs})
+
+
+SCORES = ["model", "fold", "n_train", "n_test", "train_accuracy", "train_loss",
+          "test_accuracy", "uar", "macro_f1", "n_params", "epochs"]
+
+
+@pytest.mark.slow
+def test_a_killed_study_resumes_and_ends_as_an_uninterrupted_one(data, tmp_path):
+    import io
+
+    reference = tiny_study(data)
+    stop = StopAfter(3)
+    with pytest.raises(KeyboardInterrupt):
+        tiny_study(data, checkpoint=tmp_path, classifier_params={"callbacks": [stop.callback]})
+    assert len(list(tmp_path.glob("*-fold*.json"))) == 2  # the third fit never finished
+    assert not list(tmp_path.glob(".*.tmp"))
+    counter, log = StopAfter(0), io.StringIO()
+    resumed = tiny_study(data, checkpoint=tmp_path, progress=True, progress_file=log,
+                         classifier_params={"callbacks": [counter.callback]})
+    assert counter.fits == 2 and resumed.n_resumed == 2  # only the missing models trained
+    assert "resuming: 2 of 4 (architecture, fold) results found" in log.getvalue()
+    lines = [line for line in log.getvalue().splitlines() if line.startswith("study: ")]
+    assert [line.split(",")[0] for line in lines] == ["study: 3/4 models (75%)",
+                                                      "study: 4/4 models (100%)"]
+    assert "ETA" in lines[0] and "uar 0." in lines[0]
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(resumed.folds[SCORES], reference.folds[SCORES])
+    for model, matrix in reference.confusion.items():
+        np.testing.assert_array_equal(resumed.confusion[model], matrix)
+    assert resumed.histories == reference.histories
+    # a third run restores everything and trains nothing
+    again = StopAfter(0)
+    tiny_study(data, checkpoint=tmp_path, classifier_params={"callbacks": [again.callback]})
+    assert again.fits == 0
+
+
+@pytest.mark.slow
+def test_a_changed_setting_starts_fresh_and_says_which(data, tmp_path):
+    import io
+
+    tiny_study(data, archs=["cnn"], checkpoint=tmp_path)
+    log = io.StringIO()
+    result = tiny_study(data, archs=["cnn"], checkpoint=tmp_path, progress=True,
+                        progress_file=log, classifier_params={"epochs": 2})
+    text = log.getvalue()
+    assert "starting fresh" in text and "classifier.epochs 1 -> 2" in text
+    assert "resuming" not in text and result.n_resumed == 0
+    assert (result.folds["epochs"] == 2).all()
+    log = io.StringIO()
+    tiny_study(data, archs=["cnn"], checkpoint=tmp_path, progress=True, progress_file=log,
+               classifier_params={"epochs": 2}, random_state=2)
+    assert "random_state 1 -> 2" in log.getvalue()
+
+
+def test_shared_features_are_each_folds_own(data):
+    """Extracting every clip once gives each fold the features of a per-fold extraction."""
+    from sklearn_ser.study._fit import FoldFeatures, make_splits
+
+    transformer = AudioFeatureTransformer(duration=1.0, augment=["noise"], random_state=0)
+    splits = make_splits(2, np.asarray(data.y), np.asarray(data.groups), 0)
+    shared = FoldFeatures(data.X, transformer, splits, once=True, verbose=0, log=print)
+    per_fold = FoldFeatures(data.X, transformer, splits, once=False, verbose=0, log=print)
+    for k in range(2):
+        for a, b in zip(shared.fold(k), per_fold.fold(k)):
+            np.testing.assert_array_equal(a, b)
+    assert len(shared.times) == 1 and len(per_fold.times) == 2
+
+
+def test_checkpoint_keeps_only_whole_results_of_one_configuration(tmp_path):
+    from sklearn_ser.study._checkpoint import Checkpoint
+
+    store = Checkpoint(tmp_path, {"archs": ["cnn"], "classifier": {"epochs": 1}})
+    store.save({"model": "cnn", "fold": 0, "record": {"uar": 0.5}})
+    assert Checkpoint(tmp_path, {"archs": ["cnn"], "classifier": {"epochs": 1}}).load(
+        "cnn", 0)["record"] == {"uar": 0.5}
+    # a result written under another key (e.g. by a run killed mid-change) is never read
+    other = Checkpoint(tmp_path / "other", {"archs": ["cnn"]})
+    other.save({"model": "cnn", "fold": 0, "record": {"uar": 0.9}})
+    (tmp_path / "other" / "cnn-fold0.json").replace(tmp_path / "cnn-fold0.json")
+    assert Checkpoint(tmp_path, {"archs": ["cnn"], "classifier": {"epochs": 1}}).load(
+        "cnn", 0) is None
+    changed = Checkpoint(tmp_path, {"archs": ["cnn", "cnn_gru"], "classifier": {"epochs": 1}})
+    assert changed.status == "fresh" and changed.n_discarded == 1
+    assert changed.changes == ["archs ['cnn'] -> ['cnn', 'cnn_gru']"]
+    assert not list(tmp_path.glob("*-fold*.json"))
+
+
+def test_extract_once_is_checked(data):
+    with pytest.raises(ValueError, match="extract_once must be True, False or 'auto'"):
+        compare_architectures(data.X, data.y, data.groups, archs=["cnn"], cv=2,
+                              extract_once="yes")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -21,6 +25,8 @@ _NOTES = (
     "Fit time: seconds per fold for one model (feature extraction excluded: it is done "
     "once per fold and shared). Params: trainable parameters.",
 )
+#: Report files besides the figures (deleted before a new report is moved in).
+_REPORT_FILES = ("report.md", "results.json", "results_folds.csv", "results_summary.csv")
 _ENSEMBLE_NOTE = (
     "ensemble: soft voting, the mean of the architectures' predict_proba; it has no "
     "training history of its own ('-'); its fit time and parameters are the sums over its "
@@ -92,8 +98,15 @@ def comparison_settings(result, context: Mapping[str, object] = ()) -> dict:
         "Sample rate (Hz)": features.get("sr"),
         "Features": _feature_names(run),
         "Total time (s)": f"{result.total_time:.0f}",
-        "Feature extraction per fold (s)": ", ".join(f"{t:.1f}" for t in
-                                                     result.extraction_time),
+        **({"Time per phase (s)": ", ".join(f"{phase} {seconds:.0f}" for phase, seconds
+                                            in result.phase_times.items())}
+           if getattr(result, "phase_times", None) else {}),
+        "Feature extraction (s)": ", ".join(f"{t:.1f}" for t in result.extraction_time)
+                                  or "none in this run",
+        **({"Resumed": f"{result.n_resumed} (model, fold) results restored from the "
+                       "checkpoint of an earlier run of the same configuration"}
+           if getattr(result, "n_resumed", 0) else {}),
+        **({"Configuration key": run["config_key"]} if run.get("config_key") else {}),
     }
 
 
@@ -125,6 +138,30 @@ def write_comparison_report(out_dir, result, *, context: Mapping[str, object] = 
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=".report-"))
+    try:
+        paths = _write_report(staging, result, context, title, started)
+        _swap_in(out, staging, paths)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {key: out / path.name for key, path in paths.items()}
+
+
+def _swap_in(out, staging, paths):
+    """Replace the report files of ``out`` by the staged ones.
+
+    The old report's files are deleted first, so that a run killed while this moves files
+    leaves part of one report, never two reports of different runs mixed.
+    """
+    for old in [*out.glob("confusion_*.png"), *out.glob("curves_*.png"),
+                *(out / name for name in _REPORT_FILES)]:
+        old.unlink(missing_ok=True)
+    for path in paths.values():
+        os.replace(path, out / path.name)
+
+
+def _write_report(out, result, context, title, started):
     n_folds = int(result.folds["fold"].nunique())
     settings = comparison_settings(result, context)
     paths, figures = {}, {}
@@ -145,7 +182,14 @@ def write_comparison_report(out_dir, result, *, context: Mapping[str, object] = 
         "confusion": result.confusion,
         "histories": result.histories,
         "extraction_time": result.extraction_time,
+        "phase_times": getattr(result, "phase_times", {}),
     }))
+    # the report's own time, measured before the last file is written so it can say it
+    phases = getattr(result, "phase_times", None) or {}
+    if phases:
+        settings["Time per phase (s)"] = ", ".join(
+            f"{phase} {seconds:.0f}" for phase, seconds in
+            {**phases, "report": time.perf_counter() - started}.items())
     notes = [*_NOTES, *([_ENSEMBLE_NOTE] if result.settings.get("ensemble") else [])]
     if result.settings.get("baselines"):
         notes.append(_BASELINE_NOTE.format(names=", ".join(result.settings["baselines"])))
