@@ -6,20 +6,18 @@ different mistakes, and the plain mean of their probabilities beat both (docs/ac
 "Fusing the deep default with ComParE"). :func:`make_fusion_classifier` builds that fusion
 from the library's own parts as a soft :class:`~sklearn.ensemble.VotingClassifier` of two
 Pipelines on audio, so it cross-validates, grid-searches (``deep__clf__epochs``,
-``compare__logisticregression__C``, ``weights``...) and saves in the safe model format like
+``compare__clf__C``, ``weights``...) and saves in the safe model format like
 any other estimator.
 """
 
 from __future__ import annotations
 
 from sklearn.ensemble import VotingClassifier
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from . import defaults
 from .classifier import SERClassifier
-from .smile import OpenSmileTransformer
+from .smile import make_functionals_pipeline
 from .transformer import AudioFeatureTransformer
 
 __all__ = ["make_fusion_classifier"]
@@ -34,8 +32,9 @@ def make_fusion_classifier(*, augment=defaults.AUGMENTATIONS, arch=defaults.ARCH
 
     - ``"deep"``: ``Pipeline([("features", AudioFeatureTransformer(augment=augment)),
       ("clf", SERClassifier(arch))])``, the library's target pipeline;
-    - ``"compare"``: ``Pipeline([OpenSmileTransformer(feature_set), StandardScaler(),
-      LogisticRegression(C, class_weight="balanced")])``.
+    - ``"compare"``: :func:`~sklearn_ser.smile.make_functionals_pipeline`, i.e.
+      ``Pipeline([("features", OpenSmileTransformer(feature_set)), ("scale",
+      StandardScaler()), ("clf", LogisticRegression(C, class_weight="balanced"))])``.
 
     Both take the same inputs (audio paths or waveforms, as
     :class:`~sklearn_ser.AudioFeatureTransformer`), so the fusion does too; its
@@ -75,17 +74,14 @@ def make_fusion_classifier(*, augment=defaults.AUGMENTATIONS, arch=defaults.ARCH
     (['deep', 'compare'], 'soft')
     >>> fusion.set_params(deep__clf__epochs=10).get_params()["deep__clf__epochs"]
     10
+    >>> fusion.get_params()["compare__clf__C"]
+    0.1
     """
     deep = Pipeline([
         ("features", AudioFeatureTransformer(augment=augment, n_jobs=n_jobs,
                                              random_state=random_state)),
         ("clf", SERClassifier(arch, random_state=random_state)),
     ])
-    compare = Pipeline([
-        ("opensmiletransformer", OpenSmileTransformer(feature_set, n_jobs=n_jobs)),
-        ("standardscaler", StandardScaler()),
-        ("logisticregression", LogisticRegression(C=C, class_weight="balanced",
-                                                  max_iter=2000)),
-    ])
+    compare = make_functionals_pipeline(feature_set, C=C, n_jobs=n_jobs)
     return VotingClassifier([("deep", deep), ("compare", compare)], voting="soft",
                             weights=weights)

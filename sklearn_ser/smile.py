@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from . import defaults
 from ._docstrings import fill_doc
 from ._smile_worker import FEATURE_LEVELS, _import_opensmile, _smile, _smile_clip, _SmileConfig
 from .augment import resolve_augmentations
@@ -29,7 +30,7 @@ from .extraction import (
 )
 from .inputs import clip_sources
 
-__all__ = ["FEATURE_LEVELS", "OpenSmileTransformer"]
+__all__ = ["FEATURE_LEVELS", "OpenSmileTransformer", "make_functionals_pipeline"]
 
 
 @fill_doc
@@ -265,3 +266,59 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         return map_clips(_smile_clip, sources, self._config(augmentations), seeds,
                          n_jobs=self.n_jobs, memory=self.memory, verbose=self.verbose,
                          desc="openSMILE")
+
+
+def make_functionals_pipeline(feature_set="eGeMAPSv02", *, estimator=None,
+                              C=defaults.FUNCTIONALS_C, input_sr=None, n_jobs=None, verbose=0,
+                              memory=None):
+    """openSMILE functionals, standardised, then a classical estimator: the classic anchor.
+
+    ``Pipeline([("features", OpenSmileTransformer(feature_set)), ("scale", StandardScaler()),
+    ("clf", estimator)])``, unfitted. The scaler is fitted inside each training fold, so no
+    statistic of a test speaker leaks. This is the pipeline of ``sklearn-ser train
+    --features compare`` and ``compare --baselines``, and the classic member of
+    :func:`sklearn_ser.fusion.make_fusion_classifier`.
+
+    Parameters
+    ----------
+    feature_set : str, default="eGeMAPSv02"
+        openSMILE feature set of the :class:`OpenSmileTransformer` (its functionals).
+    estimator : classifier or None, default=None
+        The final step. None: ``LogisticRegression(C=C, class_weight="balanced")``, whose
+        strong default penalty suits thousands of correlated functionals and a few hundred
+        clips per training fold.
+    C : float, default=0.1
+        Inverse L2 strength of the default logistic regression; not used with ``estimator``.
+    input_sr : int or None, default=None
+        Sample rate of in-memory waveforms (files carry their own).
+    n_jobs : int or None, default=None
+        Clips processed in parallel by the transformer.
+    verbose : int, default=0
+        Progress bar of the transformer when > 0.
+    memory : None, str or joblib.Memory, default=None
+        Cache of the transformer's features per clip.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Steps ``"features"``, ``"scale"`` and ``"clf"``, so ``clf__C`` is grid-searchable.
+
+    Examples
+    --------
+    >>> from sklearn_ser.smile import make_functionals_pipeline
+    >>> pipe = make_functionals_pipeline("ComParE_2016")
+    >>> [name for name, _ in pipe.steps]
+    ['features', 'scale', 'clf']
+    >>> pipe.get_params()["clf__C"]
+    0.1
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if estimator is None:
+        estimator = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+    # each whole clip at its own rate: the functionals papers report (process_file's)
+    features = OpenSmileTransformer(feature_set, input_sr=input_sr, n_jobs=n_jobs,
+                                    verbose=verbose, memory=memory)
+    return Pipeline([("features", features), ("scale", StandardScaler()), ("clf", estimator)])

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from . import defaults
 from ._docstrings import fill_doc
 from .augment import resolve_augmentations
 from .clip_pipeline import _clip_features, _Config
@@ -169,10 +170,10 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
     def __init__(
         self,
         *,
-        sr=16000,
+        sr=defaults.SAMPLE_RATE,
         input_sr=None,
-        duration=2.0,
-        top_db=30.0,
+        duration=defaults.CLIP_DURATION,
+        top_db=defaults.TOP_DB,
         pad_mode="constant",
         truncated="error",
         features=("mel",),

@@ -1,9 +1,10 @@
 """Emotion analysis of recordings longer than a training clip, in sliding windows.
 
-A model trained on clips of a few seconds (``AudioFeatureTransformer(duration=3.0)``) would
-crop a long recording to its first seconds. Here the recording is cut into overlapping
-windows of the clip length; each window goes through the fitted pipeline as one clip, and the
-recording's emotion distribution is the mean of the window probabilities.
+A model trained on clips of a few seconds (``AudioFeatureTransformer(duration=3.0)``, or any
+front-end transformer with a ``duration``) would crop a long recording to its first seconds.
+Here the recording is cut into overlapping windows of the clip length; each window goes
+through the fitted pipeline as one clip, and the recording's emotion distribution is the mean
+of the window probabilities.
 
 A recording is streamed, never held whole: a file is decoded in blocks (checked by
 :func:`sklearn_ser.decode.load_audio`, block by block), resampled by one soxr stream whose
@@ -21,12 +22,12 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-import soxr
 
-from .decode import MAX_SR, MIN_SR, audio_info, check_waveform, load_audio
-from .transformer import AudioFeatureTransformer
+from ._window_stream import Windower, array_blocks, file_blocks, resampled
+from .decode import MAX_SR, MIN_SR, audio_info, check_waveform
 
-__all__ = ["RecordingAnalysis", "analyse_recording", "audio_transformer", "window_bounds"]
+__all__ = ["RecordingAnalysis", "analyse_recording", "audio_transformer", "window_bounds",
+           "window_rate"]
 
 
 def window_bounds(n_samples: int, window: int, hop: int) -> np.ndarray:
@@ -77,113 +78,80 @@ BLOCK_SIZE = 1 << 18
 #: ``predict_proba`` of its final step. What a batch holds (its 256 windows of 2 s are
 #: 32 MB; the network's activations for 256 rows ~40 MB) bounds the memory of the analysis.
 WINDOW_BATCH = 256
-# must equal the quality of sklearn_ser.decode.resample, which the whole-file path uses
-_RESAMPLE_QUALITY = "HQ"
+def audio_transformer(model):
+    """The front-end transformer that feeds a fitted pipeline its audio.
 
-
-def _file_blocks(path, info, block_size: int, truncated: str):
-    """Mono float32 blocks of a file at its own rate, each decoded and checked by load_audio.
-
-    Each block is its own ``load_audio`` call (header, NaN/inf and truncation checks
-    included). The offset is passed in seconds; ``round(done / rate * rate)`` recovers the
-    exact frame, so blocks neither overlap nor skip a frame.
-    """
-    rate, done = info.samplerate, 0
-    while True:
-        block = load_audio(path, rate, offset=done / rate, max_duration=block_size / rate,
-                           truncated=truncated)
-        yield block
-        done += block.size
-        # fewer frames than asked: the end, also for formats whose frame count is estimated
-        if done >= info.frames or block.size < block_size:
-            return
-
-
-def _array_blocks(y: np.ndarray, block_size: int):
-    for start in range(0, y.size, block_size):
-        yield y[start:start + block_size]
-
-
-def _resampled(blocks, orig_sr: int, target_sr: int):
-    """The blocks resampled by one soxr stream: the same samples as resampling them joined."""
-    if orig_sr == target_sr:
-        yield from blocks
-        return
-    stream = soxr.ResampleStream(orig_sr, target_sr, 1, dtype="float32",
-                                 quality=_RESAMPLE_QUALITY)
-    for block in blocks:
-        yield stream.resample_chunk(block)
-    yield stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
-
-
-class _Windower:
-    """Cuts a stream of blocks into the windows of :func:`window_bounds`, as samples arrive.
-
-    Only the samples a future window can still need are kept: at most ``window`` of them,
-    plus the block being cut. Each window is returned as a copy, so a batch of windows
-    waiting to be classified never pins the blocks it came from.
-    """
-
-    def __init__(self, window: int, hop: int):
-        self.window, self.hop = window, hop
-        self.buffer = np.zeros(0, dtype=np.float32)
-        self.base = 0  # recording index of buffer[0]
-        self.next_start = 0
-
-    @property
-    def total(self) -> int:
-        return self.base + self.buffer.size
-
-    def _cut(self, start: int, stop: int) -> tuple[int, np.ndarray]:
-        return start, self.buffer[start - self.base:stop - self.base].copy()
-
-    def push(self, block: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        """Add samples; return the ``(start, window)`` pairs they complete."""
-        self.buffer = np.concatenate([self.buffer, block])
-        out = []
-        while self.next_start + self.window <= self.total:
-            out.append(self._cut(self.next_start, self.next_start + self.window))
-            self.next_start += self.hop
-        keep = min(self.next_start, max(self.total - self.window, 0))
-        self.buffer, self.base = self.buffer[keep - self.base:], keep
-        return out
-
-    def finish(self) -> list[tuple[int, np.ndarray]]:
-        """The last window: the whole recording when it is short, else one ending at its end."""
-        if self.total <= self.window:
-            return [] if self.next_start else [self._cut(0, self.total)]
-        if self.next_start - self.hop + self.window < self.total:
-            return [self._cut(self.total - self.window, self.total)]
-        return []
-
-
-def audio_transformer(model) -> AudioFeatureTransformer:
-    """The :class:`~sklearn_ser.AudioFeatureTransformer` that feeds a fitted pipeline.
+    Any transformer from audio clips with a ``duration`` parameter qualifies:
+    :class:`~sklearn_ser.AudioFeatureTransformer`, :class:`~sklearn_ser.OpenSmileTransformer`
+    or a speech-embedding transformer.
 
     Parameters
     ----------
     model : Pipeline
-        A fitted pipeline whose first step is an ``AudioFeatureTransformer``.
+        A pipeline whose first step is such a transformer, and last step has predict_proba.
 
     Returns
     -------
-    transformer : AudioFeatureTransformer
+    transformer : estimator
+        The pipeline's first step; a ``TypeError`` says why when there is none.
 
-    Raises
-    ------
-    TypeError
-        If ``model`` is not such a pipeline.
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_ser import OpenSmileTransformer
+    >>> from sklearn_ser.windows import audio_transformer
+    >>> audio_transformer(make_pipeline(OpenSmileTransformer(sr=16000), DummyClassifier()))
+    OpenSmileTransformer(sr=16000)
     """
     steps = getattr(model, "steps", None)
-    if not steps or not isinstance(steps[0][1], AudioFeatureTransformer):
+    first = steps[0][1] if steps else None
+    if first is None or not (hasattr(first, "duration") and hasattr(first, "transform")):
         raise TypeError(
-            f"Expected a Pipeline whose first step is an AudioFeatureTransformer (what "
-            f"'sklearn-ser train' saves), got {type(model).__name__}."
+            "Expected a Pipeline whose first step is a front-end transformer with a duration "
+            "(AudioFeatureTransformer, OpenSmileTransformer, SpeechEmbeddingTransformer: what "
+            f"'sklearn-ser train' saves), got {type(model).__name__}"
+            + (f" starting with {type(first).__name__}." if first is not None else ".")
         )
     if not hasattr(model, "predict_proba"):
         raise TypeError(f"The pipeline's final step {type(steps[-1][1]).__name__} has no "
                         "predict_proba.")
-    return steps[0][1]
+    return first
+
+
+def window_rate(transformer) -> int:
+    """Sample rate (Hz) a recording's windows are cut at for ``transformer``.
+
+    Windows reach the transformer as waveforms, so this is the rate it reads waveforms at:
+    its ``input_sr``, else the rate it resamples to (``sr``, or a fitted ``sampling_rate_``).
+
+    Parameters
+    ----------
+    transformer : estimator
+        A front-end transformer (:func:`audio_transformer`).
+
+    Returns
+    -------
+    rate : int
+        A ``ValueError`` when there is no fixed rate (``OpenSmileTransformer(sr=None,
+        input_sr=None)`` hands each file to openSMILE at its own rate).
+
+    Examples
+    --------
+    >>> from sklearn_ser import AudioFeatureTransformer
+    >>> from sklearn_ser.windows import window_rate
+    >>> window_rate(AudioFeatureTransformer()), window_rate(AudioFeatureTransformer(input_sr=8000))
+    (16000, 8000)
+    """
+    for name in ("input_sr", "sr", "sampling_rate_"):
+        rate = getattr(transformer, name, None)
+        if rate is not None:
+            return int(rate)
+    raise ValueError(
+        f"The model's {type(transformer).__name__} reads each file at its own sample rate "
+        "(parameters 'sr' and 'input_sr' are None), so the windows of a recording have no "
+        "rate to be cut at: set sr (e.g. 16000) on the transformer and fit it again."
+    )
 
 
 @dataclass
@@ -234,8 +202,8 @@ def analyse_recording(model, recording, *, window: float | None = None,
     Parameters
     ----------
     model : Pipeline
-        Fitted pipeline starting with an :class:`~sklearn_ser.AudioFeatureTransformer` and
-        ending in a classifier with ``predict_proba`` (what ``sklearn-ser train`` saves).
+        Fitted pipeline starting with a front-end transformer (see :func:`audio_transformer`)
+        and ending in a classifier with ``predict_proba`` (what ``sklearn-ser train`` saves).
     recording : str, path-like or array-like
         An audio file, or a waveform at ``sr`` Hz (mono, or multichannel in the convention
         of :func:`sklearn_ser.audio.check_waveform`).
@@ -246,7 +214,7 @@ def analyse_recording(model, recording, *, window: float | None = None,
         Seconds between window starts; None uses half the window.
     sr : int, default=None
         Sample rate of a waveform ``recording``; None means the rate the transformer reads
-        waveforms at (``input_sr``, else ``sr``). Ignored for files.
+        waveforms at (:func:`window_rate`). Ignored for files.
     block_size : int, default=BLOCK_SIZE
         Frames decoded (or, for a waveform, resampled) per step. It changes memory and
         speed only, never the result.
@@ -294,7 +262,7 @@ def analyse_recording(model, recording, *, window: float | None = None,
     True
     """
     transformer = audio_transformer(model)
-    read_sr = transformer.input_sr or transformer.sr
+    read_sr = window_rate(transformer)
     n_window, n_hop = _window_sizes(transformer, window, hop, read_sr)
     if int(block_size) != block_size or block_size < 1:
         raise ValueError(f"block_size must be a positive integer, got {block_size!r}.")
@@ -305,7 +273,7 @@ def analyse_recording(model, recording, *, window: float | None = None,
         # the model's own choice for truncated files (models saved before it had one: error)
         truncated = getattr(transformer, "truncated", "error")
         info = audio_info(source, truncated=truncated)
-        blocks = _file_blocks(source, info, block_size, truncated)
+        blocks = file_blocks(source, info, block_size, truncated)
         rate, n_read = info.samplerate, info.frames
     else:
         source = "waveform"
@@ -314,14 +282,14 @@ def analyse_recording(model, recording, *, window: float | None = None,
             raise ValueError(f"sr must be a sample rate between {MIN_SR} and {MAX_SR} Hz, "
                              f"got {sr!r}.")
         waveform = check_waveform(recording, source="recording")
-        blocks, n_read = _array_blocks(waveform, block_size), waveform.size
+        blocks, n_read = array_blocks(waveform, block_size), waveform.size
 
     # the length after resampling, from the header (estimated for some formats: a wrong
     # estimate costs a few padding rows, never a window)
     expected = max(1, round(n_read * read_sr / rate))
-    windower = _Windower(n_window, n_hop)
+    windower = Windower(n_window, n_hop)
     batches = _Batches(model, _batch_size(_n_windows(expected, n_window, n_hop)))
-    for block in _resampled(blocks, rate, read_sr):
+    for block in resampled(blocks, rate, read_sr):
         batches.add(windower.push(block))
     batches.add(windower.finish(), last=True)
     return _analysis(model, source, windower.total / read_sr,
@@ -384,8 +352,8 @@ def _window_sizes(transformer, window, hop, read_sr) -> tuple[int, int]:
     if window is None:
         if transformer.duration is None:
             raise ValueError(
-                "The model's AudioFeatureTransformer has duration=None (whole clips of any "
-                "length); pass window= to analyse the recording in windows."
+                f"The model's {type(transformer).__name__} has duration=None (whole clips of "
+                "any length); pass window= to analyse the recording in windows."
             )
         window = float(transformer.duration)
     if not window > 0:

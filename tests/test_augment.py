@@ -117,6 +117,14 @@ def test_reverb_adds_a_decaying_tail(rng):
     assert last < first
 
 
+def test_default_selection_names_registered_augmentations():
+    # defaults.py names the selection without importing the registry (it imports nothing)
+    from sklearn_ser import defaults
+
+    assert set(defaults.AUGMENTATIONS) <= set(AUGMENTATIONS)
+    assert len(set(defaults.AUGMENTATIONS)) == len(defaults.AUGMENTATIONS)
+
+
 @pytest.mark.parametrize("name", sorted(AUGMENTATIONS))
 def test_augmentations_are_deterministic_given_rng(tone, name):
     y = tone(220, 0.5)

@@ -108,6 +108,35 @@ def test_clone_and_routed_set_params_round_trip():
     assert "model__units=8" in repr(clf)
 
 
+def test_default_learning_rate_reaches_the_optimizer(data, monkeypatch):
+    from sklearn.model_selection import GridSearchCV
+
+    from sklearn_ser import defaults
+
+    X, y = data
+    monkeypatch.setattr(defaults, "LEARNING_RATE", 0.0042)
+
+    def peak(clf):
+        rate = clf.model_.optimizer._learning_rate
+        return float(getattr(rate, "warmup_target", None) or clf.model_.optimizer.learning_rate)
+
+    # by name or class, without a routed rate: the library's peak, cosine or constant
+    assert math.isclose(peak(tiny(epochs=1).fit(X, y)), 0.0042, rel_tol=1e-6)
+    assert math.isclose(peak(tiny(epochs=1, optimizer=keras.optimizers.SGD,
+                                  lr_schedule="constant").fit(X, y)), 0.0042, rel_tol=1e-6)
+    # a routed rate wins, and stays grid-searchable
+    assert math.isclose(peak(tiny(epochs=1, optimizer__learning_rate=0.02).fit(X, y)), 0.02,
+                        rel_tol=1e-6)
+    grid = GridSearchCV(tiny(epochs=1), {"optimizer__learning_rate": [0.003, 0.005]}, cv=2,
+                        refit=True).fit(X, y)
+    assert math.isclose(peak(grid.best_estimator_),
+                        grid.best_params_["optimizer__learning_rate"], rel_tol=1e-6)
+    # an optimizer object keeps its own rate
+    own = tiny(epochs=1, optimizer=keras.optimizers.Adam(learning_rate=0.007),
+               lr_schedule="constant").fit(X, y)
+    assert math.isclose(peak(own), 0.007, rel_tol=1e-6)
+
+
 def test_routed_parameters_reach_the_model(data):
     X, y = data
     clf = tiny(arch="cnn_gru", epochs=1, model__filters=(6,), model__units=5,

@@ -18,7 +18,7 @@ from sklearn_ser.fusion import make_fusion_classifier
 FAST = {"deep__features__duration": 0.5, "deep__features__augment": ("noise",),
         "deep__clf__arch": "cnn", "deep__clf__epochs": 2, "deep__clf__batch_size": 8,
         "deep__clf__model__filters": 4,
-        "compare__opensmiletransformer__feature_set": "eGeMAPSv02"}
+        "compare__features__feature_set": "eGeMAPSv02"}
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_probabilities_are_the_mean_of_both_members(clips, fitted):
     assert set(fitted.predict(paths)) <= set(y)
     # the deep member trained on augmented views, the classic one on functionals
     assert fitted.named_estimators_["deep"].named_steps["clf"].n_features_in_ == 64
-    assert compare.named_steps["standardscaler"].n_features_in_ == 88
+    assert compare.named_steps["scale"].n_features_in_ == 88
 
 
 def test_weights_choose_a_member(clips, fitted):
@@ -74,7 +74,7 @@ def test_saves_in_the_safe_format_and_predicts_the_same(clips, fitted, tmp_path)
     loaded = load(path)
     np.testing.assert_allclose(loaded.predict_proba(paths), fitted.predict_proba(paths),
                                rtol=1e-5, atol=1e-6)
-    assert loaded.get_params()["compare__logisticregression__C"] == 0.1
+    assert loaded.get_params()["compare__clf__C"] == 0.1
 
 
 def test_cross_validates_by_speaker_with_clones(clips):

@@ -46,6 +46,15 @@ def test_registry_holds_the_five_seed_architectures():
         ARCHITECTURES["mine"] = build_cnn  # read-only: users pass callables instead
 
 
+def test_registry_agrees_with_the_tensorflow_free_defaults():
+    # the command line validates --arch against defaults before Keras is imported
+    from sklearn_ser import defaults
+
+    assert tuple(ARCHITECTURES) == defaults.ARCHITECTURE_NAMES
+    assert defaults.ARCHITECTURE in ARCHITECTURES
+    assert all(builder.__name__ == f"build_{name}" for name, builder in ARCHITECTURES.items())
+
+
 @pytest.mark.parametrize("name", sorted(ARCHITECTURES))
 def test_default_sizes_match_the_documentation(name):
     model = ARCHITECTURES[name]((94, 20), 6)

@@ -22,6 +22,7 @@ opensmile = pytest.importorskip("opensmile")
 
 import sklearn_ser._smile_worker as smile_worker  # noqa: E402
 from sklearn_ser import OpenSmileTransformer  # noqa: E402
+from sklearn_ser.smile import make_functionals_pipeline  # noqa: E402
 
 SR = 16000
 
@@ -232,6 +233,10 @@ def test_in_a_speaker_independent_pipeline(tone, rng):
     scores = cross_val_score(pipe, waves, y, groups=groups, cv=GroupKFold(3))
     assert scores.mean() == 1.0
     assert clone(pipe).get_params()["opensmiletransformer__feature_set"] == "eGeMAPSv02"
+    # the library's own anchor is the same pipeline, built in one place
+    anchor = make_functionals_pipeline(input_sr=SR)
+    assert [name for name, _ in anchor.steps] == ["features", "scale", "clf"]
+    assert cross_val_score(anchor, waves, y, groups=groups, cv=GroupKFold(3)).mean() == 1.0
 
 
 @parametrize_with_checks(

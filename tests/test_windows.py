@@ -11,14 +11,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_ser import AudioFeatureTransformer, windows
+from sklearn_ser import AudioFeatureTransformer, _window_stream, windows
+from sklearn_ser._window_stream import Windower, resampled
 from sklearn_ser.audio import AudioInputError, load_audio, resample
 from sklearn_ser.windows import (
-    _resampled,
-    _Windower,
     analyse_recording,
     audio_transformer,
     window_bounds,
+    window_rate,
 )
 
 SR = 16000
@@ -132,10 +132,48 @@ def test_bad_hop_and_window(tone_vs_noise, rng):
 
 def test_needs_an_audio_pipeline():
     model = make_pipeline(StandardScaler(), LogisticRegression())
-    with pytest.raises(TypeError, match="first step is an AudioFeatureTransformer"):
+    with pytest.raises(TypeError, match="front-end transformer .* starting with StandardScaler"):
         audio_transformer(model)
     with pytest.raises(TypeError, match="AudioFeatureTransformer"):
         analyse_recording(LogisticRegression(), np.zeros(100))
+
+
+def test_any_front_end_with_a_fixed_rate(rng):
+    from sklearn_ser import OpenSmileTransformer
+
+    # openSMILE at its defaults reads each file at its own rate: no rate to cut windows at
+    model = make_pipeline(OpenSmileTransformer(), LogisticRegression())
+    assert isinstance(audio_transformer(model), OpenSmileTransformer)
+    with pytest.raises(ValueError, match="'sr' and 'input_sr' are None"):
+        analyse_recording(model, _noise(rng, 3.0))
+    assert window_rate(OpenSmileTransformer(sr=8000)) == 8000
+    assert window_rate(OpenSmileTransformer(input_sr=22050, sr=16000)) == 22050
+
+
+def test_windows_through_opensmile_descriptors(tone, rng):
+    pytest.importorskip("opensmile")
+    from sklearn_ser import OpenSmileTransformer
+
+    clips = [tone(150, 1.0), 0.3 * rng.standard_normal(SR), tone(220, 1.0),
+             0.3 * rng.standard_normal(SR)]
+    labels = ["tone", "noise", "tone", "noise"]
+    smile = OpenSmileTransformer(level="lld", sr=SR, duration=1.0)
+    model = make_pipeline(smile, _Flatten(), LogisticRegression()).fit(clips, labels)
+    recording = np.concatenate([tone(150, 2.0), 0.3 * rng.standard_normal(2 * SR)])
+    result = analyse_recording(model, recording.astype(np.float32))
+    assert result.timeline["end"].iloc[-1] == pytest.approx(4.0)
+    assert result.timeline["label"].iloc[0] == "tone"
+    assert result.timeline["label"].iloc[-1] == "noise"
+
+
+class _Flatten(StandardScaler):
+    """Frames x descriptors flattened, then standardised (a stand-in for a network)."""
+
+    def fit(self, X, y=None):
+        return super().fit(np.reshape(X, (len(X), -1)))
+
+    def transform(self, X, copy=None):
+        return super().transform(np.reshape(X, (len(X), -1)))
 
 
 def test_missing_file_is_named(tone_vs_noise, tmp_path):
@@ -157,7 +195,7 @@ def _whole_file_analysis(model, y, window, hop):
 @pytest.mark.parametrize("block", [1, 3, 16, 1000])
 def test_windower_cuts_the_windows_of_window_bounds(n, window, hop, block):
     y = np.arange(n, dtype=np.float32)
-    windower = _Windower(window, hop)
+    windower = Windower(window, hop)
     windows = []
     for start in range(0, n, block):
         windows += windower.push(y[start:start + block])
@@ -174,7 +212,7 @@ def test_windower_cuts_the_windows_of_window_bounds(n, window, hop, block):
 def test_streamed_resampling_equals_whole_resampling(rng, orig_sr):
     y = rng.standard_normal(orig_sr + 777).astype(np.float32)
     blocks = (y[i:i + 1000] for i in range(0, y.size, 1000))
-    streamed = np.concatenate(list(_resampled(blocks, orig_sr, SR)))
+    streamed = np.concatenate(list(resampled(blocks, orig_sr, SR)))
     np.testing.assert_array_equal(streamed, resample(y, orig_sr, SR))
 
 
@@ -238,7 +276,7 @@ def test_streamed_file_equals_whole_file(recorded, tone, rng, tmp_path, monkeypa
         reads.append(load_audio(*args, **kwargs))
         return reads[-1]
 
-    monkeypatch.setattr(windows, "load_audio", recording_load_audio)
+    monkeypatch.setattr(_window_stream, "load_audio", recording_load_audio)
     result = analyse_recording(model, path, hop=0.3, block_size=block)
     assert len(reads) > 50 and max(r.size for r in reads) <= block + 1  # never read whole
     _check_same_analysis(result, seen, rows, predict_proba, load_audio(path, SR), round(0.3 * SR))

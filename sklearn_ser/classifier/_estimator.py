@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,23 +15,19 @@ from sklearn.utils.metaestimators import available_if
 from .. import defaults
 from ..models import ARCHITECTURES
 from ._inference import _Inference, single_frame_quiet
-from ._input import (
-    clip_weights,
-    validate_fit_input,
-    validation_split,
-)
+from ._input import training_rows, validate_fit_input, validation_split
 from ._routing import architecture, routed_params
 from ._training import (
     ViewBatches,
     assemble_model,
     compile_arguments,
     feature_stats,
+    history_summary,
     schedule_callbacks,
     seeded,
 )
 
 __all__ = ["SERClassifier"]
-
 
 
 def _no_partial_fit(estimator):
@@ -94,9 +89,7 @@ class SERClassifier(_Inference, KerasClassifier):
         trains on: each epoch draws that many distinct views of every clip anew (from
         ``random_state``), so an epoch is a pass over clips rather than over every copy.
         None trains on all views in every epoch. Fewer view-passes train faster but less
-        well: ``views_per_epoch=1, epochs=40, optimizer__learning_rate=3e-3,
-        batch_size=32`` trained 1.8-2.0x faster than the default and lost 0.014 (CREMA-D)
-        to 0.030 (EmoDB, three seeds) of speaker-independent UAR (benchmarks/README.md).
+        well (benchmarks/README.md has the measured trade-off).
     mixup : float, default=0.0
         Mixup (Zhang et al., 2018): each training row is blended with another row of its
         batch, features and one-hot targets alike, by a weight from Beta(mixup, mixup) folded
@@ -104,8 +97,10 @@ class SERClassifier(_Inference, KerasClassifier):
         unmixed. Off by default: 0.2 did not help on held-out speakers (:doc:`/accuracy`).
     optimizer : str, keras.optimizers.Optimizer or its class, default="adam"
         Keras optimizer; configure it with routed parameters such as
-        ``optimizer__learning_rate`` (Adam's default is 1e-3), which is the peak rate of
-        the ``"cosine"`` schedule.
+        ``optimizer__learning_rate``, the peak rate of the ``"cosine"`` schedule. Without
+        one, an optimizer given by name or class starts from
+        :data:`sklearn_ser.defaults.LEARNING_RATE` (1e-3); an optimizer instance keeps its
+        own rate.
     loss : str or keras loss, default="sparse_categorical_crossentropy"
         Training loss. A categorical cross-entropy one-hot encodes the targets, which label
         smoothing needs: ``loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1)``
@@ -380,71 +375,69 @@ class SERClassifier(_Inference, KerasClassifier):
         routed = self._routed_params()
         builder, hyper = architecture(self.arch, routed["model"])
         X, y = validate_fit_input(self, X, y)
-        classes = np.unique(y)
-        weights = clip_weights(sample_weight, X, y, self.class_weight)
-        # rows of X to train on, as indices: X[keep] would copy a disk-backed X whole
-        rows = np.arange(y.shape[0])
-        if weights is not None and np.any(weights == 0):
-            rows = np.flatnonzero(weights > 0)
-            y, weights = y[rows], weights[rows]
-        present = np.unique(y)
-        if present.size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs clips of at least 2 classes to learn from; "
-                f"y has 1 class with non-zero weight: {present.tolist()[0]!r}."
-            )
+        classes = np.unique(y)  # zero-weight classes stay among the classes
+        rows, y, weights = training_rows(X, y, sample_weight, self.class_weight,
+                                         owner=type(self).__name__)
         seed = self._seed()
         train, val = validation_split(y, self.validation_fraction, seed)
-        n_views = X.shape[1]
-
-        self.classes_ = classes
-        self.n_classes_ = classes.size
-        self.input_shape_ = tuple(X.shape[2:])
-        self.n_views_ = n_views
-        # scikeras's label encoder: ordinal targets, or one-hot for categorical_crossentropy
-        self.target_encoder_ = self.target_encoder.fit(y)
-        targets = self.target_encoder_.transform(y)
-
-        fit_args = {**routed["fit"]}
-        batches = ViewBatches(
-            X, rows[train], targets[train], None if weights is None else weights[train],
-            views_per_epoch=n_views if self.views_per_epoch is None else self.views_per_epoch,
-            batch_size=fit_args.pop("batch_size", self.batch_size), seed=seed,
-            shuffle=fit_args.pop("shuffle", True), mixup=self.mixup,
-        )
-        validation_data = None
-        if val is not None:
-            # validation clips are judged as test clips are: clean view only
-            X_val = np.asarray(X[rows[val], 0], dtype=np.float32)
-            validation_data = ((X_val, targets[val]) if weights is None
-                               else (X_val, targets[val], weights[val]))
-        # one frame minus its own mean is zero: centring needs sequences
-        self.clip_centering_ = bool(self.clip_centering) and self.input_shape_[0] > 1
-        mean, variance = feature_stats(X, rows[train], center_clips=self.clip_centering_)
+        targets = self._set_metadata(X, y, classes)
+        fit_args = dict(routed["fit"])
+        batches, validation_data = self._training_data(X, rows, targets, weights, train, val,
+                                                       fit_args, seed)
         monitor = "loss" if val is None else "val_loss"
-        n_steps = self.epochs * len(batches)
-
         with seeded(seed), single_frame_quiet(self.input_shape_[0]):
-            self.model_ = assemble_model(builder, hyper, self.input_shape_, self.n_classes_,
-                                         clip_centering=self.clip_centering_, mean=mean,
-                                         variance=variance)
-            self.model_.compile(**compile_arguments(self._scikeras_compile_kwargs(),
-                                                    self.lr_schedule, n_steps))
+            self.model_ = self._compiled_model(builder, hyper, routed, X, rows[train],
+                                               n_steps=self.epochs * len(batches))
             callbacks, stopper = schedule_callbacks(
                 monitor, early_stopping=self.early_stopping, lr_schedule=self.lr_schedule,
                 reduce_lr_factor=self.reduce_lr_factor,
                 reduce_lr_patience=self.reduce_lr_patience, verbose=self.verbose)
-            callbacks = self._scikeras_fit_callbacks() + callbacks
             history = self.model_.fit(
                 batches, validation_data=validation_data, epochs=self.epochs,
-                callbacks=callbacks, verbose=self.verbose, shuffle=False, **fit_args,
+                callbacks=self._scikeras_fit_callbacks() + callbacks, verbose=self.verbose,
+                shuffle=False, **fit_args,
             )
-        self.history_ = {key: [float(v) for v in values]
-                         for key, values in history.history.items()}
-        n_epochs = len(self.history_["loss"])
-        self.best_epoch_ = int(stopper.best_epoch) if stopper is not None else n_epochs - 1
-        self.final_metrics_ = {
-            key: self.history_[key][self.best_epoch_] if key in self.history_ else math.nan
-            for key in ("loss", "accuracy", "val_loss", "val_accuracy")
-        }
+        self.history_, self.best_epoch_, self.final_metrics_ = history_summary(history, stopper)
         return self
+
+    def _training_data(self, X, rows, targets, weights, train, val, fit_args, seed):
+        """The epochs' batches of training views, and the validation clips (or None).
+
+        ``fit_args`` loses the routed ``batch_size`` and ``shuffle``, which the batches take.
+        """
+        batches = ViewBatches(
+            X, rows[train], targets[train], None if weights is None else weights[train],
+            views_per_epoch=X.shape[1] if self.views_per_epoch is None else self.views_per_epoch,
+            batch_size=fit_args.pop("batch_size", self.batch_size), seed=seed,
+            shuffle=fit_args.pop("shuffle", True), mixup=self.mixup,
+        )
+        if val is None:
+            return batches, None
+        # validation clips are judged as test clips are: clean view only
+        X_val = np.asarray(X[rows[val], 0], dtype=np.float32)
+        return batches, (X_val, targets[val], *([] if weights is None else [weights[val]]))
+
+    def _set_metadata(self, X, y, classes):
+        """Set the fitted attributes the data decides; return the encoded targets."""
+        self.classes_ = classes
+        self.n_classes_ = classes.size
+        self.input_shape_ = tuple(X.shape[2:])
+        self.n_views_ = X.shape[1]
+        # one frame minus its own mean is zero: centring needs sequences
+        self.clip_centering_ = bool(self.clip_centering) and self.input_shape_[0] > 1
+        # scikeras's label encoder: ordinal targets, or one-hot for categorical_crossentropy
+        self.target_encoder_ = self.target_encoder.fit(y)
+        return self.target_encoder_.transform(y)
+
+    def _compiled_model(self, builder, hyper, routed, X, train_rows, *, n_steps):
+        """The network, its standardisation set from the training clips, compiled."""
+        mean, variance = feature_stats(X, train_rows, center_clips=self.clip_centering_)
+        model = assemble_model(builder, hyper, self.input_shape_, self.n_classes_,
+                               clip_centering=self.clip_centering_, mean=mean,
+                               variance=variance)
+        # the library's peak rate, unless the user set one (routed, or in an optimizer object)
+        default_rate = (defaults.LEARNING_RATE if isinstance(self.optimizer, (str, type))
+                        and "learning_rate" not in routed["optimizer"] else None)
+        model.compile(**compile_arguments(self._scikeras_compile_kwargs(), self.lr_schedule,
+                                          n_steps, default_learning_rate=default_rate))
+        return model

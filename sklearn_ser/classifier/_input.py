@@ -16,7 +16,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-__all__ = ["clip_weights", "validate_fit_input", "validate_predict_input", "validation_split"]
+__all__ = ["clip_weights", "training_rows", "validate_fit_input", "validate_predict_input",
+           "validation_split"]
 
 
 def _ndim(X) -> int:
@@ -107,6 +108,27 @@ def clip_weights(sample_weight, X, y, class_weight):
         class_w = compute_sample_weight(class_weight, y)
         sample_weight = class_w if sample_weight is None else sample_weight * class_w
     return sample_weight
+
+
+def training_rows(X, y, sample_weight, class_weight, *, owner):
+    """Rows of X to train on, with their labels and weights; zero weight removes a clip.
+
+    Rows are indices, because ``X[keep]`` would copy a disk-backed X whole. ``owner`` is the
+    class name for the error when fewer than two classes keep a non-zero weight.
+    """
+    weights = clip_weights(sample_weight, X, y, class_weight)
+    rows = np.arange(y.shape[0])
+    if weights is not None and np.any(weights == 0):
+        rows = np.flatnonzero(weights > 0)
+        y, weights = y[rows], weights[rows]
+    present = np.unique(y)
+    if present.size < 2:
+        raise ValueError(
+            f"{owner} needs clips of at least 2 classes to learn from; "
+            f"y has 1 class with non-zero weight: {present.tolist()[0]!r}."
+        )
+    return rows, y, weights
+
 
 def validation_split(y, fraction, seed):
     """Indices of training and validation clips (stratified, before views are unrolled)."""

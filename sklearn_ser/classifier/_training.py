@@ -28,6 +28,7 @@ __all__ = [
     "compile_arguments",
     "cosine_schedule",
     "feature_stats",
+    "history_summary",
     "schedule_callbacks",
     "seeded",
 ]
@@ -267,12 +268,14 @@ class ViewBatches(keras.utils.PyDataset):
         self._draw()
 
 
-def compile_arguments(kwargs: dict, lr_schedule: str, n_steps: int) -> dict:
+def compile_arguments(kwargs: dict, lr_schedule: str, n_steps: int, *,
+                      default_learning_rate=None) -> dict:
     """``Model.compile`` arguments: accuracy always among the metrics, and the optimizer
     given the cosine schedule over ``n_steps`` (a new instance: the user's is never changed).
 
     ``kwargs`` are scikeras's resolved compile arguments (optimizer, loss, metrics and any
-    ``compile__`` parameter).
+    ``compile__`` parameter). ``default_learning_rate``, when given, replaces the optimizer
+    class's own default rate (the caller knows the user set none).
     """
     kwargs = dict(kwargs)
     metrics = list(kwargs.get("metrics") or [])
@@ -281,6 +284,9 @@ def compile_arguments(kwargs: dict, lr_schedule: str, n_steps: int) -> dict:
     kwargs["metrics"] = metrics
     optimizer = keras.optimizers.get(kwargs["optimizer"])
     config = optimizer.get_config()
+    if default_learning_rate is not None:
+        config["learning_rate"] = float(default_learning_rate)
+        optimizer = type(optimizer).from_config(config)
     if lr_schedule != "constant" and not isinstance(config["learning_rate"], (int, float)):
         # a serialised LearningRateSchedule (or a callable): the optimizer already adapts it
         raise ValueError(
@@ -316,6 +322,20 @@ def assemble_model(builder, hyper, input_shape, n_classes, *, clip_centering, me
     x = keras.layers.Normalization(axis=-1, mean=mean, variance=variance,
                                    name="standardize")(x)
     return keras.Model(inputs, body(x), name=f"ser_{body.name}")
+
+
+def history_summary(history, stopper):
+    """``history_``, ``best_epoch_`` and ``final_metrics_`` of a finished ``Model.fit``.
+
+    The best epoch is the one early stopping restored (``stopper``), else the last; the final
+    metrics are those of that epoch, NaN for a metric that was not recorded.
+    """
+    summary = {key: [float(v) for v in values] for key, values in history.history.items()}
+    n_epochs = len(summary["loss"])
+    best = int(stopper.best_epoch) if stopper is not None else n_epochs - 1
+    final = {key: summary[key][best] if key in summary else math.nan
+             for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    return summary, best, final
 
 
 DEFAULT_PATIENCE = 10

@@ -18,27 +18,25 @@ __all__ = ["RUNTIME_CHOICES", "check_can_save", "load_for_runtime", "load_model"
 RUNTIME_CHOICES = ("auto", "numpy", "keras")
 
 
-def _check_per_clip_model(model):
-    """A pipeline on openSMILE functionals (``train --features egemaps``), or TypeError."""
-    from ..smile import OpenSmileTransformer
-
-    steps = getattr(model, "steps", None)
-    if not steps or not isinstance(steps[0][1], OpenSmileTransformer):
-        raise TypeError(f"got {type(model).__name__}, not a Pipeline whose first step is an "
-                        "AudioFeatureTransformer or an OpenSmileTransformer (what "
-                        "'sklearn-ser train' saves).")
+def _describe(transformer) -> str:
+    """What a model's front end computes, in the words of ``--features``."""
+    if type(transformer).__name__ != "OpenSmileTransformer":
+        return type(transformer).__name__
+    level = getattr(transformer, "level", "functionals")
+    what = "functionals" if level == "functionals" else "low-level descriptors"
+    return f"openSMILE {what} ({transformer.feature_set})"
 
 
 def load_model(path, *, trust_pickle=False, windows=True, runtime="keras"):
     """The fitted pipeline in ``path``; a user error names the file and the reason.
 
-    ``windows``: the model must analyse windows of a recording (``predict``), so its first
-    step is an :class:`~sklearn_ser.AudioFeatureTransformer`; otherwise (``evaluate``) a
-    pipeline on openSMILE functionals is accepted too. ``runtime``: as in
-    :func:`sklearn_ser.load`.
+    The model must be a pipeline from audio (its first step a front-end transformer:
+    :func:`sklearn_ser.windows.audio_transformer`) ending in ``predict_proba``. ``windows``:
+    it must also analyse windows of a recording (``predict``), which needs a fixed clip
+    duration and sample rate. ``runtime``: as in :func:`sklearn_ser.load`.
     """
     from ..persistence import load_model_file
-    from ..windows import audio_transformer
+    from ..windows import audio_transformer, window_rate
 
     if not Path(path).is_file():
         reason = "is a folder" if Path(path).is_dir() else "does not exist"
@@ -58,17 +56,22 @@ def load_model(path, *, trust_pickle=False, windows=True, runtime="keras"):
         raise CommandError(f"cannot unpickle the model '{path}': {type(exc).__name__}: "
                            f"{exc}") from exc
     try:
-        audio_transformer(model)
+        transformer = audio_transformer(model)
     except TypeError as exc:
+        raise CommandError(f"'{path}' is not an sklearn-ser model: {exc}") from exc
+    if windows:
+        # predict cuts recordings into windows of the model's clip duration, at its rate
         try:
-            _check_per_clip_model(model)
-        except TypeError:
-            raise CommandError(f"'{path}' is not an sklearn-ser model: {exc}") from exc
-        if windows:
+            if transformer.duration is None:
+                raise ValueError(f"the model classifies whole clips of any length (its "
+                                 f"{type(transformer).__name__} has duration=None).")
+            window_rate(transformer)
+        except ValueError as exc:
             raise CommandError(
-                f"'{path}' classifies whole clips from openSMILE functionals; the windowed "
-                "analysis of recordings needs a model on frame features (train --features mel "
-                "or smile-lld:SET). Score it on a corpus with 'sklearn-ser evaluate'.") from exc
+                f"'{path}' ({_describe(transformer)}) cannot analyse recordings in windows: "
+                f"{exc} Score it on a corpus with 'sklearn-ser evaluate', or train a model of "
+                "a fixed clip duration for predict (train --features mel or smile-lld:SET)."
+            ) from exc
     return model
 
 

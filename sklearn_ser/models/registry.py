@@ -6,16 +6,19 @@ import inspect
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from .. import defaults
 from . import architectures
 
 __all__ = ["ARCHITECTURES", "HYPERPARAMETERS", "builder_hyperparameters", "get_builder"]
 
 #: Built-in architectures, name -> builder ``(input_shape, n_classes, **hyperparameters)``.
-#: The names are :data:`sklearn_ser.defaults.ARCHITECTURE_NAMES`, which the TensorFlow-free
-#: command line reads; each ``name`` is built by ``architectures.build_<name>``.
+#: The names are :data:`sklearn_ser.defaults.ARCHITECTURE_NAMES` (which the TensorFlow-free
+#: command line reads), in that order; the tests check that the two agree.
 ARCHITECTURES: Mapping[str, Callable] = MappingProxyType({
-    name: getattr(architectures, f"build_{name}") for name in defaults.ARCHITECTURE_NAMES
+    "cnn_bilstm_bigru_attention": architectures.build_cnn_bilstm_bigru_attention,
+    "cnn": architectures.build_cnn,
+    "cnn_bilstm": architectures.build_cnn_bilstm,
+    "cnn_gru": architectures.build_cnn_gru,
+    "cnn_mha_bilstm_bigru": architectures.build_cnn_mha_bilstm_bigru,
 })
 
 
