@@ -47,6 +47,8 @@ from ._archive import (
     starts_as_zip,
 )
 from ._nodes import Decoder, Encoder
+from ._policy import CALLER_PARAMS
+from ._target import OutputPathError, check_target
 
 # bound here with their doc comments, which the API reference shows
 #: Version of the layout :func:`save` writes; :func:`load` refuses files with a higher one.
@@ -63,14 +65,20 @@ NATIVE_CLASSES = _nodes.NATIVE_CLASSES
 #: calibration, MLPs and univariate feature selection. A skops member naming any other type
 #: is refused with an error naming it.
 TRUSTED_TYPES = _nodes.TRUSTED_TYPES
+#: Bytes loading one file may read, decompress and allocate, all members together (a member
+#: referenced N times counts N times); :func:`load` takes a larger ``max_bytes`` when needed.
+MAX_LOAD_BYTES = _archive.MAX_LOAD_BYTES
 
 __all__ = [
+    "CALLER_PARAMS",
     "FORMAT_VERSION",
+    "MAX_LOAD_BYTES",
     "NATIVE_CLASSES",
     "RUNTIMES",
     "SUFFIX",
     "TRUSTED_TYPES",
     "ModelFileError",
+    "OutputPathError",
     "PickleModelFileError",
     "is_model_file",
     "load",
@@ -91,7 +99,8 @@ def save(estimator, path) -> Path:
         (stored with skops.io).
     path : str or path-like
         The file to write (``.skser`` is the usual extension). It is written to a temporary
-        file next to it, then renamed: a failed save leaves no partial file.
+        file next to it, then renamed: a failed save leaves no partial file, and an
+        existing file at ``path`` is replaced only once the new one is complete.
 
     Returns
     -------
@@ -106,6 +115,14 @@ def save(estimator, path) -> Path:
         unknown types). The message names it, as ``clf__arch`` for a pipeline step.
     FileNotFoundError
         If the folder of ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a folder.
+    OutputPathError
+        If ``path`` is a symbolic link (never followed) or exists and is not a regular file
+        (a FIFO, a device): nothing is written to it.
+    OSError
+        If the file cannot be written (no permission, the disk is full); the message names
+        ``path`` and the reason.
     """
     path = Path(path)
     if not hasattr(estimator, "get_params"):
@@ -113,16 +130,17 @@ def save(estimator, path) -> Path:
     if not path.parent.is_dir():
         raise FileNotFoundError(f"Cannot save to '{path}': folder '{path.parent}' does not "
                                 "exist.")
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         raise IsADirectoryError(f"Cannot save to '{path}': it is a folder; give a file name "
                                 f"such as model{SUFFIX}.")
+    check_target(path, what="save to")
     writer = ArchiveWriter()
     tree = Encoder(writer).encode(estimator, "the estimator")
     writer.write(path, tree, type(estimator).__name__)
     return path
 
 
-def load(path, *, runtime="keras"):
+def load(path, *, runtime="keras", params=None, max_bytes=MAX_LOAD_BYTES):
     """Load an estimator saved by :func:`save`, without unpickling anything.
 
     Parameters
@@ -137,6 +155,17 @@ def load(path, *, runtime="keras"):
         NumPy, so TensorFlow is never imported: predicting then needs a few hundred MB of
         memory instead of TensorFlow's ~725 MB floor, and starts in a fraction of the
         time. Its probabilities equal Keras's up to float32 rounding.
+    params : dict, optional
+        Values of the parameters a model file may not set (:data:`CALLER_PARAMS`: cache
+        folders, model folders and downloads, network access), by their routed names as in
+        ``set_params`` (``{"features__memory": "cache"}``). Such parameters not given here
+        get their defaults, whatever the file says; a file that recorded another pretrained
+        model (``model`` or ``revision`` of a SpeechEmbeddingTransformer) is refused until
+        the caller names it here.
+    max_bytes : int, default=MAX_LOAD_BYTES
+        What loading may read, decompress and allocate for the file's members, all together
+        (a member referenced N times counts N times); a file needing more is refused before
+        the memory is spent.
 
     Returns
     -------
@@ -150,7 +179,9 @@ def load(path, *, runtime="keras"):
     ModelFileError
         If the file is not a sklearn-ser model file, is damaged or was modified after it was
         written (a member's SHA-256 differs from the manifest's), was written in a newer
-        format version, or holds types that are not trusted.
+        format version, holds types that are not trusted, sets an attribute named like a
+        method, needs more than ``max_bytes``, or has a network whose settings or weights
+        are out of bounds (the message names the member).
     FileNotFoundError
         If the file does not exist.
     sklearn_ser.numpy_network.UnsupportedNetworkError
@@ -162,8 +193,10 @@ def load(path, *, runtime="keras"):
                          f"{runtime!r}.")
     from ..numpy_network import UnsupportedNetworkError
 
-    with contextlib.closing(ArchiveReader(path)) as reader:
-        decoder = Decoder(reader, runtime)
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ValueError(f"max_bytes must be a positive int, got {max_bytes!r}.")
+    with contextlib.closing(ArchiveReader(path, max_bytes)) as reader:
+        decoder = Decoder(reader, runtime, params)
         try:
             estimator = decoder.decode(reader.tree())
         except (ModelFileError, UnsupportedNetworkError):
@@ -172,6 +205,7 @@ def load(path, *, runtime="keras"):
             decoder.fail("has an estimator.json nested too deeply to be one we wrote.")
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             decoder.fail(f"has an invalid estimator.json ({type(err).__name__}: {err}).")
+        decoder.caller.check_all_used(path)
     if decoder.unfitted_classifiers and not _is_fitted(estimator):
         decoder.fail("holds an unfitted SERClassifier; runtime='numpy' only predicts with "
                      "fitted networks. Load it with runtime='keras' to fit it.")
@@ -207,7 +241,8 @@ def is_model_file(path) -> bool:
     return True
 
 
-def load_model_file(path, *, trust_pickle=False, runtime="keras"):
+def load_model_file(path, *, trust_pickle=False, runtime="keras", params=None,
+                    max_bytes=MAX_LOAD_BYTES):
     """Load a model file: the safe format, or pickle/joblib only when trusted explicitly.
 
     This is what the command line uses (``--trust-pickle`` sets ``trust_pickle``).
@@ -221,6 +256,10 @@ def load_model_file(path, *, trust_pickle=False, runtime="keras"):
         file contains: pass True only for files from a source you trust.
     runtime : {"keras", "numpy"}, default="keras"
         As in :func:`load`, for a file in the safe format (a pickle is loaded as it is).
+    params : dict, optional
+        As in :func:`load`.
+    max_bytes : int, default=MAX_LOAD_BYTES
+        As in :func:`load`.
 
     Returns
     -------
@@ -236,7 +275,7 @@ def load_model_file(path, *, trust_pickle=False, runtime="keras"):
     """
     path = Path(path)
     try:
-        return load(path, runtime=runtime)
+        return load(path, runtime=runtime, params=params, max_bytes=max_bytes)
     except PickleModelFileError:
         if not trust_pickle:
             raise PickleModelFileError(

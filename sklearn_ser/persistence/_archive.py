@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import platform
 import zipfile
+import zlib
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+from ._target import atomic_write
 
 FORMAT_NAME = "sklearn-ser-model"
 #: Version of the layout written by :func:`sklearn_ser.save`; files with a higher one are refused.
@@ -29,6 +31,10 @@ MANIFEST = "manifest.json"
 _MAX_JSON_BYTES = 16 * 2**20
 # Keras weights and arrays: far above any SER model, far below what would exhaust memory.
 _MAX_MEMBER_BYTES = 2 * 2**30
+#: Bytes that loading one file may read, decompress and allocate for its members, all of them
+#: together (a member referenced N times counts N times): the shipped model needs under 2 MB,
+#: a large classical step (a forest on ComParE) some tens of MB.
+MAX_LOAD_BYTES = 512 * 2**20
 _CHUNK = 2**20
 # Versions recorded in the manifest (read from the installed distributions, not imported).
 _DISTRIBUTIONS = ("sklearn-ser", "scikit-learn", "numpy", "scipy", "keras", "tensorflow",
@@ -121,25 +127,25 @@ class ArchiveWriter:
             "versions": versions(),
             "members": {name: _digest(data) for name, data in members.items()},
         }
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        def write(file):
+            with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as zf:
                 zf.writestr(MANIFEST, json.dumps(manifest, indent=2, allow_nan=False))
                 for name, data in members.items():
                     # a .keras file is a zip already: deflating it again gains nothing
                     kind = zipfile.ZIP_STORED if name.endswith(".keras") else zipfile.ZIP_DEFLATED
                     zf.writestr(name, data, compress_type=kind)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+
+        atomic_write(path, write, what="save to")
 
 
 class ArchiveReader:
     """An opened model file whose manifest has been checked; members are read verified."""
 
-    def __init__(self, path):
+    def __init__(self, path, max_bytes=MAX_LOAD_BYTES):
         self.path = Path(path)
         self.manifest = None
+        self.max_bytes = max_bytes
+        self.used = 0  # bytes charged against max_bytes so far
         if not self.path.is_file():
             raise FileNotFoundError(f"Model file '{self.path}' does not exist.")
         if not starts_as_zip(self.path):
@@ -152,9 +158,12 @@ class ArchiveReader:
             raise ModelFileError(f"'{self.path}' is not a sklearn-ser model file (not a zip).")
         try:
             self._zip = zipfile.ZipFile(self.path)
-            self._check_manifest()
-        except zipfile.BadZipFile as err:
+        except (zipfile.BadZipFile, ValueError, OverflowError, EOFError, NotImplementedError) \
+                as err:
+            # a mutated central directory surfaces as any of these, depending on the field
             raise ModelFileError(f"'{self.path}' is a damaged zip file: {err}.") from None
+        try:
+            self._check_manifest()
         except BaseException:
             self.close()
             raise
@@ -179,7 +188,7 @@ class ArchiveReader:
             self._fail("holds the same member name twice; a model file never does "
                        "(the file was tampered with).")
         try:
-            manifest = json.loads(self._raw(MANIFEST, _MAX_JSON_BYTES))
+            manifest = json.loads(self._raw(MANIFEST, _MAX_JSON_BYTES, charge=False))
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             self._fail(f"has a {MANIFEST} that is not valid JSON ({err}).")
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
@@ -209,7 +218,18 @@ class ArchiveReader:
                        "damaged file).")
         self.manifest = manifest
 
-    def _raw(self, name: str, limit: int) -> bytes:
+    def charge(self, size: int, member: str, what: str = "") -> None:
+        """Count ``size`` bytes of ``member`` against the budget, or refuse the file."""
+        if size > self.max_bytes - self.used:
+            self._fail(
+                f"needs more memory than a model file may take: {member!r}"
+                f"{' (' + what + ')' if what else ''} would bring what loading reads and "
+                f"allocates to {self.used + size} bytes, over the budget of {self.max_bytes} "
+                "(max_bytes; a member referenced several times counts each time). If you "
+                "trust this file and it is really this large, pass a larger max_bytes.")
+        self.used += size
+
+    def _raw(self, name: str, limit: int, charge: bool = True) -> bytes:
         """The bytes of a member, read in chunks and never more than ``limit``."""
         chunks, size = [], 0
         try:
@@ -219,8 +239,13 @@ class ArchiveReader:
                     if size > limit:
                         self._fail(f"has a member {name!r} larger than {limit} bytes; no "
                                    "model file member is that large.")
+                    if charge:
+                        # counted as it is read: an oversized member stops at the budget
+                        self.charge(len(chunk), name)
                     chunks.append(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError) as err:
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError,
+                RuntimeError) as err:
+            # RuntimeError: an encrypted member; NotImplementedError: an unknown compression
             self._fail(f"has a damaged member {name!r}: {err}.")
         return b"".join(chunks)
 

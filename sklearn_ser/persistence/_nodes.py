@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ._archive import ModelFileError
+from ._keras_member import check_keras_member
+from ._policy import CallerParams, check_attribute
 
 #: Classes stored natively (public name -> module, class). Their children may be Keras models.
 NATIVE_CLASSES = {
@@ -250,11 +252,14 @@ class Encoder:
 class Decoder:
     """Rebuilds the objects of a tree read by an ``ArchiveReader``."""
 
-    def __init__(self, reader, runtime="keras"):
+    def __init__(self, reader, runtime="keras", params=None):
         self.reader = reader
         self.runtime = runtime
         self.unfitted_classifiers = 0  # SERClassifiers the numpy runtime found unfitted
         self._objects: dict[int, object] = {}
+        self.caller = CallerParams(params, self.fail)
+        # routed parameter names, as the Encoder tracks them (``features__memory``)
+        self._prefix = self._pair_prefix = ""
 
     def fail(self, reason: str):
         raise ModelFileError(f"'{self.reader.path}' {reason}")
@@ -275,7 +280,11 @@ class Decoder:
                 self.fail(f"has a scalar of unsupported dtype {dtype}.")
             return dtype.type(self.decode(node["value"]))
         if kind == "tuple":
-            return tuple(self.decode(v) for v in node["items"])
+            items = node["items"]
+            if (len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], dict)
+                    and items[1].get("$") in ("estimator", "ref", "skops")):
+                self._prefix = f"{self._pair_prefix}{items[0]}__"
+            return tuple(self.decode(v) for v in items)
         if kind == "dict":
             return {self._key(k): self.decode(v) for k, v in node["items"]}
         if kind == "bunch":
@@ -334,7 +343,12 @@ class Decoder:
         if name not in NATIVE_CLASSES:
             self.fail(f"holds an estimator of class {name!r}, which this sklearn-ser does not "
                       "load natively.")
-        params = {k: self.decode(v) for k, v in node["params"].items()}
+        prefix, outer_pair_prefix = self._prefix, self._pair_prefix
+        params = {}
+        for key, value in node["params"].items():
+            self._prefix, self._pair_prefix = f"{prefix}{key}__", prefix
+            params[key] = self.decode(value)
+        self._prefix, self._pair_prefix = prefix, outer_pair_prefix
         if self.runtime == "numpy" and name == "sklearn_ser.SERClassifier":
             return self._remember(node, self._numpy_classifier(params, node["attrs"]))
         cls = _native_class(name)
@@ -346,10 +360,9 @@ class Decoder:
             self.fail(f"sets parameter(s) {unknown} that this version of {cls.__name__} does "
                       "not have; it was written by another version of the library "
                       f"(sklearn-ser {self.reader.manifest['versions'].get('sklearn-ser')}).")
-        est = cls(**params)
+        est = cls(**self.caller.apply(name, cls, params, prefix))
         for attr, value in node["attrs"].items():
-            if not (isinstance(attr, str) and attr.isidentifier()) or attr.startswith("__"):
-                self.fail(f"has an invalid attribute name {attr!r} for {cls.__name__}.")
+            check_attribute(cls, attr, self.fail)
             setattr(est, attr, self.decode(value))
         for attr, rebuild in _DERIVED.get(name, {}).items():
             if hasattr(est, "classes_"):
@@ -362,6 +375,7 @@ class Decoder:
         import sklearn_ser.models  # noqa: F401  (registers the custom layers)
 
         data = self.reader.read(member)
+        check_keras_member(data, member, self.reader, runtime="keras")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "model.keras"
             path.write_bytes(data)
@@ -388,8 +402,10 @@ class Decoder:
     def _numpy_network(self, member):
         from ..numpy_network import NumpyNetwork, UnsupportedNetworkError
 
+        data = self.reader.read(member)
+        check_keras_member(data, member, self.reader, runtime="numpy")
         try:
-            return NumpyNetwork.from_keras_archive(self.reader.read(member))
+            return NumpyNetwork.from_keras_archive(data)
         except UnsupportedNetworkError as err:
             raise UnsupportedNetworkError(
                 f"'{self.reader.path}': runtime='numpy' cannot run the Keras model {member!r}: "
