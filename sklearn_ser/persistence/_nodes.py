@@ -31,6 +31,7 @@ NATIVE_CLASSES = {
     "sklearn_ser.OpenSmileTransformer": ("sklearn_ser.smile", "OpenSmileTransformer"),
     "sklearn_ser.SpeechEmbeddingTransformer": ("sklearn_ser.embeddings",
                                                "SpeechEmbeddingTransformer"),
+    "sklearn_ser.WhisperTransformer": ("sklearn_ser.whisper", "WhisperTransformer"),
     "sklearn.pipeline.Pipeline": ("sklearn.pipeline", "Pipeline"),
     "sklearn.pipeline.FeatureUnion": ("sklearn.pipeline", "FeatureUnion"),
     "sklearn.ensemble.VotingClassifier": ("sklearn.ensemble", "VotingClassifier"),

@@ -29,6 +29,10 @@ CALLER_PARAMS = {
         "cache_dir": "the folder downloads are kept in",
         "local_files_only": "whether the network may be used",
     },
+    "sklearn_ser.WhisperTransformer": {
+        "model_dir": "the folder the weights are read from",
+        "allow_download": "whether the network may be used",
+    },
     "sklearn.pipeline.Pipeline": {"memory": _CACHE},
 }
 #: Caller parameters whose recorded value changes what the model computes.
