@@ -23,6 +23,19 @@ def small(**kwargs):
     return AudioFeatureTransformer(**params)
 
 
+def test_defaults_are_read_from_the_defaults_module():
+    from sklearn_ser import defaults
+    from sklearn_ser.cli.features import FeatureSet, make_features
+
+    aft = AudioFeatureTransformer()
+    assert (aft.sr, aft.duration, aft.top_db) == (
+        defaults.SAMPLE_RATE, defaults.CLIP_DURATION, defaults.TOP_DB)
+    # the command line's openSMILE descriptors trim as the mel frames do
+    lld = make_features(FeatureSet("smile-lld:eGeMAPSv02", "lld", "eGeMAPSv02"), duration=2.0,
+                        augment=None, n_jobs=None, random_state=0)
+    assert lld.top_db == aft.top_db and lld.sr == aft.sr
+
+
 def test_sequence_output_shapes_and_names(wav_dir):
     aft = small().fit(wav_dir)
     X = aft.transform(wav_dir)
