@@ -563,11 +563,48 @@ def test_compare_progress_in_a_log_is_readable(study):
     _, _, err, _ = study
     assert "\r" not in err
     lines = err.splitlines()
-    assert any(line.startswith("fold 1/2: extracting features of") for line in lines)
+    assert any(line.startswith("extracting features of all 12 clips once") for line in lines)
     progress = [line for line in lines if line.startswith("study: ")]
+    assert len(progress) == 4  # one line per finished model
     assert progress[0].startswith("study: 1/4 models (25%)") and "ETA" in progress[0]
     assert "done cnn fold 1, uar 0." in progress[0]
     assert progress[-1].startswith("study: 4/4 models (100%)")
+    assert "Total time" in err and "extraction" in err and "training" in err
+
+
+def test_compare_resumes_from_its_out_folder_and_starts_fresh_on_a_change(study, tmp_path):
+    """The same command again restores every model; another --archs discards them."""
+    import shutil
+
+    _, first_table, _, study_out = study
+    out = shutil.copytree(study_out, tmp_path / "out")  # the fixture's folder stays as it is
+    assert len(list((out / "checkpoint").glob("*-fold*.json"))) == 4
+    argv = ["compare", *TINY_DATA, "--epochs", "1", "--cv", "2", "--archs", "cnn", "cnn_gru",
+            "--validation-fraction", "0.5", "--out", str(out)]
+    status, table, err, _ = run_captured(argv, out)
+    assert status == 0, err
+    assert "resuming: 4 of 4 (architecture, fold) results found" in err
+    assert "4 results resumed" in err and not [x for x in err.splitlines()
+                                               if x.startswith("study: ")]
+    assert table == first_table  # fit times included: they are the first run's
+    assert "| Resumed | 4 (model, fold) results restored" in (out / "report.md").read_text()
+    status, _, err, _ = run_captured([*argv[:-2], "--archs", "cnn", "--out", str(out)], out)
+    assert status == 0, err
+    assert "starting fresh" in err and "archs ['cnn', 'cnn_gru'] -> ['cnn']" in err
+    assert pd.read_csv(out / "results_summary.csv")["model"].tolist() == ["cnn"]
+    assert not (out / "confusion_cnn_gru.png").exists()  # nothing left of the other study
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["--early-stopping", "3"], ["--early-stopping", "--validation-fraction"]),
+    (["--features", "whisper", "--augment", "noise"], ["--augment", "Whisper frames"]),
+    (["--views-per-epoch", "0"], ["--views-per-epoch", "positive integer"]),
+])
+def test_compare_training_options_are_judged_before_any_work(capsys, argv, fragments):
+    status, _, err = run(capsys, "compare", *argv)
+    assert status in (1, 2) and "Loading TensorFlow" not in err
+    for fragment in fragments:
+        assert fragment in err
 
 
 # ------------------------------------------------------------------ feature sets and baselines

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import shlex
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-from .. import __version__
+from .. import __version__, defaults
 from .data import check_data_options, load_data
 from .errors import CommandError
 from .estimators import (
@@ -21,6 +24,21 @@ from .scheduler import dask_scheduler
 
 __all__ = ["run"]
 
+#: Folder of ``--out`` that holds every finished (model, fold) of the study.
+CHECKPOINT = "checkpoint"
+
+
+@dataclass(frozen=True)
+class _WhisperFrames:
+    """``--features whisper``: Whisper base's encoder frames as sequences for the networks."""
+
+    text: str = "whisper"
+    per_clip: bool = False
+
+    @staticmethod
+    def describe() -> str:
+        return "Whisper base encoder frames (512 values every 20 ms)"
+
 
 def _quiet_tensorflow():
     """Silence TensorFlow's retracing notices: every fold builds new models on purpose."""
@@ -31,7 +49,10 @@ def _quiet_tensorflow():
 
 def _models(args):
     """(features, architectures, baselines) of the options, judged before any work."""
-    features = parse_features(args.features)
+    if args.features.strip().lower() == "whisper":
+        features = _WhisperFrames()
+    else:
+        features = parse_features(args.features)
     if features.per_clip:
         name = next((k for k, v in FUNCTIONALS.items() if v == features.smile_set),
                     f"smile:{features.smile_set}")
@@ -52,23 +73,54 @@ def _models(args):
     return features, archs, baselines
 
 
+def _transformer(args, features, augment):
+    """The architectures' feature transformer: Whisper frames, or the --features set."""
+    if not isinstance(features, _WhisperFrames):
+        return make_transformer(args, features, augment)
+    if args.augment is not None and augment is not None:
+        raise CommandError("--augment: Whisper frames are computed on the clean clips only; "
+                           "leave --augment out (or give --augment none).")
+    from ..whisper import WhisperTransformer
+
+    # trimmed like the mel frames, so that the same --duration holds the same speech
+    return WhisperTransformer(pooling="none", duration=args.duration, top_db=defaults.TOP_DB)
+
+
+def _classifier_params(args) -> dict:
+    params = classifier_params(args)
+    if args.views_per_epoch is not None:
+        params["views_per_epoch"] = args.views_per_epoch
+    if args.early_stopping is not None:
+        if args.validation_fraction is None:
+            raise CommandError("--early-stopping watches the validation loss: give "
+                               "--validation-fraction too (e.g. 0.1).")
+        params["early_stopping"] = args.early_stopping
+    return params
+
+
+def _saved(folder) -> int:
+    return len(list(Path(folder).glob("*-fold*.json"))) if folder else 0
+
+
 def run(args, console) -> int:
     with dask_scheduler(getattr(args, "scheduler", None), console):
         return _run(args, console)
 
 
 def _run(args, console) -> int:
-    augment = augmentations(args.augment)
     features, archs, baselines = _models(args)
+    whisper = isinstance(features, _WhisperFrames)
+    augment = None if whisper and args.augment is None else augmentations(args.augment)
     if args.cv == "corpus" and len(args.corpus) < 2:
         raise CommandError("--cv corpus holds out one corpus per fold: give at least two "
                            "--corpus.")
     check_data_options(args)
+    params = _classifier_params(args)
     out = check_output_dir(args.out, "--out") if args.out else None
-    transformer = make_transformer(args, features, augment)
+    transformer = _transformer(args, features, augment)
     demo_seed = args.random_state if args.demo_seed is None else args.demo_seed
-    data = load_data(args, sr=transformer.sr, duration=args.duration, demo_seed=demo_seed,
-                     console=console)
+    data = load_data(args, sr=getattr(transformer, "sr", defaults.SAMPLE_RATE),
+                     duration=args.duration, demo_seed=demo_seed, console=console)
     console.info(f"Data: {data.source}: {data.describe()}")
 
     console.info("Loading TensorFlow...")
@@ -83,28 +135,38 @@ def _run(args, console) -> int:
     else:
         cv, split_groups = args.cv, data.groups
         cv_text = f"StratifiedGroupKFold({args.cv}) by speaker"
-    result = compare_architectures(
-        data.X, data.y, split_groups, archs=archs, cv=cv, transformer=transformer,
-        classifier_params=classifier_params(args), baselines=baselines,
-        ensemble=args.ensemble and len(archs) > 1, random_state=args.random_state,
-        progress=not args.quiet)
+    checkpoint = out / CHECKPOINT if out is not None else None
+    try:
+        result = compare_architectures(
+            data.X, data.y, split_groups, archs=archs, cv=cv, transformer=transformer,
+            classifier_params=params, baselines=baselines,
+            ensemble=args.ensemble and len(archs) > 1, random_state=args.random_state,
+            checkpoint=checkpoint, progress=not args.quiet)
+    except KeyboardInterrupt:
+        if checkpoint is not None:
+            console.info(f"{_saved(checkpoint)} finished (model, fold) results are saved in "
+                         f"{checkpoint}: run the same command again to resume.")
+        raise
     n_folds = result.settings["n_folds"]
 
     runs = []
     if archs:
+        augmented = ", ".join(augment) if augment else "none"
         runs.append(f"{args.epochs} epochs, features: {features.describe()}, augmentation: "
-                    f"{', '.join(augment) if augment else 'none'}")
+                    f"{augmented}")
     if baselines:
         runs.append(f"baselines: {', '.join(baselines)}")
     print(f"Speaker-independent cross-validation: {data.source}, {n_folds} folds "
           f"({cv_text}), {'; '.join(runs)}. Mean ± std over folds.")
     print(format_table(result.summary))
-    console.info(f"Total time {result.total_time:.0f} s (feature extraction "
-                 f"{sum(result.extraction_time):.0f} s).")
+    phases = ", ".join(f"{k} {v:.0f} s" for k, v in result.phase_times.items())
+    resumed = f"; {result.n_resumed} results resumed" if result.n_resumed else ""
+    console.info(f"Total time {result.total_time:.0f} s ({phases}{resumed}).")
     if out is None:
         console.info("Use --out DIR to write the CSV/JSON tables, the Markdown report and "
-                     "the figures.")
+                     "the figures (and to resume an interrupted study).")
         return 0
+    started = time.perf_counter()
     paths = write_comparison_report(out, result, context={
         "Command": " ".join([PROG, *map(shlex.quote, args.argv)]),
         "sklearn-ser": __version__,
@@ -112,6 +174,7 @@ def _run(args, console) -> int:
         "Clips": data.describe(),
         "Cross-validation": f"{cv_text}, {n_folds} folds, random_state={args.random_state}",
     })
-    console.info(f"Report: {paths['report']} (tables: results_summary.csv, "
-                 "results_folds.csv, results.json; figures: confusion_*.png, curves_*.png)")
+    console.info(f"Report: {paths['report']} in {time.perf_counter() - started:.0f} s "
+                 "(tables: results_summary.csv, results_folds.csv, results.json; figures: "
+                 "confusion_*.png, curves_*.png)")
     return 0

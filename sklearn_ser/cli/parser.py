@@ -142,14 +142,24 @@ def _add_compare(sub):
             f"{defaults.DEMO_CLIPS_PER_EMOTION} clips of {defaults.CLIP_DURATION:g} s, "
             f"{defaults.COMPARE_CV} folds, {defaults.COMPARE_EPOCHS} epochs, five "
             "augmentations) finish in under 10 minutes on 2 CPU cores; real corpora and "
-            "more epochs take proportionally longer. Progress (with the study's ETA) is one "
-            "bar per level on a terminal and a plain line every 10 %% and 30 s otherwise."),
+            "more epochs take proportionally longer. Progress is one line per finished model "
+            "with its fold UAR and the study's ETA (on a terminal also a bar per level)."),
     )
     _add_data_options(compare, demo_note=_SEED_DEMO)
     _add_feature_options(compare, features_help=(
-        f"what the architectures learn from: {_FRAME_FEATURES}. openSMILE functionals "
-        "(one vector per clip) go to classical rows: see --baselines"))
+        f"what the architectures learn from: {_FRAME_FEATURES}, or 'whisper' (the frames "
+        "of Whisper base's encoder, 512 values every 20 ms, extracted once for all folds; "
+        "no augmentation; needs the Whisper weights). openSMILE functionals (one vector "
+        "per clip) go to classical rows: see --baselines"))
     _add_model_options(compare, epochs=defaults.COMPARE_EPOCHS)
+    compare.add_argument(
+        "--views-per-epoch", type=options.positive_int, default=None, metavar="N",
+        help="augmented views of each training clip an epoch trains on, drawn anew every "
+             "epoch (default: all, the clean clip and every --augment view)")
+    compare.add_argument(
+        "--early-stopping", type=options.positive_int, default=None, metavar="EPOCHS",
+        help="stop a model when its validation loss has not improved for EPOCHS epochs and "
+             "keep its best epoch (needs --validation-fraction; default: train every epoch)")
     compare.add_argument("--archs", nargs="+", metavar="ARCH",
                          default=list(defaults.ARCHITECTURE_NAMES),
                          help=f"architectures to compare (default: all): {_ARCHS}; 'none' "
@@ -179,7 +189,10 @@ def _add_compare(sub):
     compare.add_argument("--out", metavar="DIR",
                          help="write the report here: results_folds.csv, "
                               "results_summary.csv, results.json, report.md, "
-                              "confusion_<model>.png, curves_<arch>.png")
+                              "confusion_<model>.png, curves_<arch>.png. Every finished "
+                              "(model, fold) is saved in DIR/checkpoint as it completes: "
+                              "the same command run again resumes where it stopped, and a "
+                              "changed setting starts afresh (and says which)")
     compare.add_argument("--scheduler", metavar="ADDRESS",
                          help="run the feature extraction on the dask.distributed cluster "
                               "of this scheduler (e.g. tcp://10.0.0.5:8786; needs the 'dask' "
