@@ -167,6 +167,8 @@ class WhisperTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         The encoder layer used (``layer`` with -1 resolved).
     width_ : int
         Width of one encoder frame.
+    sampling_rate_ : int
+        The encoder's sample rate (16 kHz); clips are resampled to it.
     n_frames_ : int or None
         Frames per clip with ``pooling="none"`` (None otherwise).
     model_sha256_ : str
@@ -242,6 +244,7 @@ class WhisperTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
                 "clip's: set 'duration' so that every clip gives the same number of frames.")
         self.n_layers_ = spec.n_layers if self.layer == -1 else int(self.layer)
         self.width_ = spec.width
+        self.sampling_rate_ = SAMPLE_RATE
         self.model_sha256_ = spec.files["model.bin"].sha256
         self.n_frames_ = None
         if self.pooling == "none":

@@ -246,10 +246,12 @@ class _ModelOrAudio(argparse.Action):
 def _add_predict(sub):
     predict = sub.add_parser(
         "predict", help="emotions of audio files, with a timeline for long recordings",
-        description="Predict the emotion of audio files. A recording longer than the "
-                    "analysis window (default: the model's clip duration) is cut into "
-                    "overlapping windows; each window is classified and the recording's "
-                    "emotion distribution is the mean of the window probabilities. A file "
+        description="Predict the emotion of audio files. A model of clips of any length "
+                    "(the pretrained Whisper model) classifies each recording whole unless "
+                    "--window is given. Otherwise a recording longer than the analysis "
+                    "window (default: the model's clip duration) is cut into overlapping "
+                    "windows; each window is classified and the recording's emotion "
+                    "distribution is the mean of the window probabilities. A file "
                     "that cannot be read is reported in the output and in a summary line "
                     "(exit status 1); the other files are still analysed.",
     )
@@ -273,6 +275,12 @@ def _add_predict(sub):
                               "several recordings: one file each, named OUT_<recording>.png)")
     predict.add_argument("--csv", metavar="FILE",
                          help="also write the csv table (recordings and windows) to FILE")
+    predict.add_argument("--adapt", action="store_true",
+                         help="first standardise the model with the statistics of the PATHs "
+                              "given (sklearn_ser.pretrained.adapt; no labels): for speech "
+                              "unlike the model's training data, given a few dozen recordings "
+                              "or more of several emotions; needs a model with a "
+                              "StandardScaler, such as the pretrained one")
     predict.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
     _add_runtime(predict)
     _add_quiet(predict, "no progress bar or status lines")

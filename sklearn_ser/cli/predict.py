@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from ..audio import AudioInputError
 from ..datasets import AUDIO_EXTENSIONS
+from ..decode import audio_info
 from ..progress import Progress
 from .errors import CommandError, one_line
 from .model_file import load_for_runtime, set_runtime
 from .options import check_output_file
+from ..windows import RecordingAnalysis
 from .output import (
     Failure,
     plot_paths,
@@ -50,26 +54,60 @@ def audio_files(paths) -> list[Path]:
 
 def _check_window(model, window):
     """``--window`` against the model's clip duration, before any file is read."""
-    duration = model.steps[0][1].duration
+    from ..windows import window_rate
+
+    transformer = model.steps[0][1]
+    duration = transformer.duration
     if window is None and duration is None:
-        raise CommandError("--window: the model's transformer has duration=None (clips of "
-                           "any length); give --window SECONDS to analyse in windows.")
+        return  # a model of clips of any length classifies each recording whole
+    try:
+        window_rate(transformer)
+    except ValueError as exc:
+        raise CommandError(f"the model cannot analyse recordings in windows: {exc}") from exc
     if window is not None and duration is not None and window > duration + 1e-9:
         raise CommandError(
             f"--window {window:g} s exceeds the model's clip duration ({duration:g} s): the "
             "feature transformer would crop every window to the clip duration.")
 
 
+def _whole(model, path) -> RecordingAnalysis:
+    """A recording classified whole, by a model that reads clips of any length."""
+    proba = model.predict_proba([os.fspath(path)])[0]
+    classes = [str(c) for c in model.classes_]
+    distribution = pd.Series(proba, index=classes)
+    label = classes[int(proba.argmax())]
+    duration = audio_info(path).duration
+    timeline = pd.DataFrame([{"start": 0.0, "end": duration, "label": label,
+                              **distribution.to_dict()}])
+    return RecordingAnalysis(os.fspath(path), duration, timeline, distribution, label)
+
+
+def _adapt(model, files, console):
+    """``--adapt``: the model standardised with the statistics of the recordings given."""
+    from ..pretrained import adapt
+
+    console.info(f"Adapting the model to the {len(files)} recording(s) given "
+                 "(sklearn_ser.pretrained.adapt: no labels used)...")
+    try:
+        return adapt(model, [os.fspath(f) for f in files])
+    except (TypeError, ValueError) as exc:
+        raise CommandError(f"--adapt: {one_line(exc)}") from exc
+    except (AudioInputError, OSError) as exc:
+        raise CommandError(f"--adapt reads every recording first, and one cannot be read: "
+                           f"{one_line(exc)}") from exc
+
+
 def _analyse(model, files, args):
     from ..windows import analyse_recording
 
+    whole = args.window is None and model.steps[0][1].duration is None
     results = []
     with Progress(len(files), "recordings", unit="file",
                   enabled=not args.quiet and len(files) > 1) as progress:
         for path in files:
             try:
-                results.append(analyse_recording(model, path, window=args.window,
-                                                 hop=args.hop))
+                results.append(_whole(model, path) if whole else analyse_recording(
+                    model, path, window=args.window, hop=args.hop))
             # a corrupt, truncated or unreadable file: reported, the others go on
             except (AudioInputError, OSError) as exc:
                 results.append(Failure(os.fspath(path), one_line(exc)))
@@ -87,12 +125,14 @@ def run(args, console) -> int:
         console.info("No model given: using the pretrained model (sklearn_ser.load_pretrained"
                      f"(); {model_card()['terms_short']}, see its model card).")
         model = load_for_runtime(MODEL_FILE, args.runtime, console,
-                                 trust_pickle=args.trust_pickle)
+                                 trust_pickle=args.trust_pickle, windows=False)
     else:
         console.info(f"Loading the model {args.model}...")
         model = load_for_runtime(args.model, args.runtime, console,
-                                 trust_pickle=args.trust_pickle)
+                                 trust_pickle=args.trust_pickle, windows=False)
     _check_window(model, args.window)
+    if args.adapt:
+        model = _adapt(model, files, console)
     set_runtime(model, verbose=0)
     results = _analyse(model, files, args)
     classes = [str(c) for c in model.classes_]
