@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pandas as pd
-
 from ..audio import AudioInputError
 from ..datasets import AUDIO_EXTENSIONS
 from ..decode import audio_info
@@ -14,7 +12,6 @@ from ..progress import Progress
 from .errors import CommandError, one_line
 from .model_file import load_for_runtime, set_runtime
 from .options import check_output_file
-from ..windows import RecordingAnalysis
 from .output import (
     Failure,
     plot_paths,
@@ -70,8 +67,12 @@ def _check_window(model, window):
             "feature transformer would crop every window to the clip duration.")
 
 
-def _whole(model, path) -> RecordingAnalysis:
+def _whole(model, path):
     """A recording classified whole, by a model that reads clips of any length."""
+    import pandas as pd
+
+    from ..windows import RecordingAnalysis
+
     proba = model.predict_proba([os.fspath(path)])[0]
     classes = [str(c) for c in model.classes_]
     distribution = pd.Series(proba, index=classes)
