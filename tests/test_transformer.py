@@ -13,8 +13,7 @@ from sklearn.svm import SVC
 
 from sklearn_ser import AudioFeatureTransformer
 from sklearn_ser.audio import AudioInputError
-
-AUGMENT = ("noise", "stretch_pitch", "shift", "echo", "reverb")
+from sklearn_ser.defaults import AUGMENTATIONS as AUGMENT
 
 
 def small(**kwargs):
