@@ -57,7 +57,7 @@ def test_pooling_and_frame_sequences(clips):
     frames = WhisperTransformer(pooling="none", duration=1.0).fit(clips)
     out = frames.transform(clips)
     assert frames.n_frames_ == 50 and out.shape == (3, 50, BASE.width)
-    with pytest.raises(ValueError, match="'pooling'='none'.*duration"):
+    with pytest.raises(ValueError, match=r"'pooling'='none'.*duration"):
         WhisperTransformer(pooling="none").fit(clips)
 
 
@@ -138,7 +138,7 @@ def tiny(tmp_path, monkeypatch):
 
 
 def test_weight_packages_are_joined_once_into_the_data_home_and_verified(tiny, tmp_path):
-    backbone, files, root = tiny
+    backbone, files, _ = tiny
     folder = resolve_backbone(backbone)
     assert folder == tmp_path / "home" / "backbones" / "tiny" / backbone.revision
     assert (folder / "model.bin").read_bytes() == files["model.bin"]
@@ -166,7 +166,7 @@ def test_a_user_folder_is_verified_like_any_source(tiny, tmp_path):
     (folder / "vocabulary.txt").write_bytes(b"a\nc\n")
     with pytest.raises(BackboneFileError, match=r"vocabulary\.txt.*SHA-256"):
         resolve_backbone(backbone, folder)
-    with pytest.raises(BackboneNotFoundError, match="'model_dir'.*not a folder"):
+    with pytest.raises(BackboneNotFoundError, match=r"'model_dir'.*not a folder"):
         resolve_backbone(backbone, tmp_path / "absent")
 
 
