@@ -38,7 +38,7 @@ gap = np.abs(model.predict_proba(list(paths[sample])) - model[1:].predict_proba(
 assert gap < 1e-4, f"the pipeline and the cached features disagree by {gap}"
 sklearn_ser.save(model, MODEL_FILE)
 
-results = [json.loads(line) for name in ("literal_results", "select_results")
+results = [json.loads(line) for name in ("literal_results", "selection_results")
            if (HERE / f"{name}.jsonl").is_file()
            for line in (HERE / f"{name}.jsonl").read_text().splitlines()]
 backbone = get_backbone(model.steps[0][1].backbone)

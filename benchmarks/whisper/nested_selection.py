@@ -6,7 +6,7 @@ speakers only; leave-one-corpus-out, by leaving out each of the two training cor
 The outer score of the chosen candidate is reported beside each candidate's outer score
 (the latter for information: choosing by it would be choosing on test folds).
 
-    python benchmarks/whisper/select.py --layers 2 3 --C 0.01 0.1 1
+    python benchmarks/whisper/nested_selection.py --layers 2 3 --C 0.01 0.1 1
 
 Features come from benchmarks/whisper/embed.py's cache (WhisperTransformer, mean_std).
 """
@@ -87,7 +87,7 @@ def within(corpus):
                                                        c[te], C, norm, "clip")))
         chosen.append(max(inner, key=inner.get))
     picked = [scores[cand][k] for k, cand in enumerate(chosen)]
-    record("select_results", study=f"{corpus} GroupKFold(5), per clip", chosen=[
+    record("selection_results", study=f"{corpus} GroupKFold(5), per clip", chosen=[
         list(c) for c in chosen], uar=picked, mean_uar=float(np.mean(picked)),
         candidates={str(k): float(np.mean(v)) for k, v in scores.items()})
 
@@ -125,7 +125,7 @@ def loco():
         chosen.append({t: list(pick[t]) for t in tests})
         for t in tests:
             out[t].append(every[(pick[t], t)][-1])
-    record("select_results", study="leave-one-corpus-out (crema_d, tess, emodb), six emotions",
+    record("selection_results", study="leave-one-corpus-out (crema_d, tess, emodb), six emotions",
            chosen=chosen, uar={t: v for t, v in out.items()},
            mean_uar={t: float(np.mean(v)) for t, v in out.items()},
            candidates={f"{k[0]} {k[1]}": float(np.mean(v)) for k, v in every.items()})
