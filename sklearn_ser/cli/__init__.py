@@ -7,7 +7,10 @@ the option or file, with exit status 2 (usage) or 1 (everything else); set
 ``SKLEARN_SER_DEBUG=1`` to see its traceback. Anything else is a bug and keeps its traceback.
 
 TensorFlow is imported only by the commands that need it, so ``--help`` and argument errors
-are immediate.
+are immediate. Its C++ log level is set (to errors only, unless the user set
+``TF_CPP_MIN_LOG_LEVEL``) when this package is imported, before TensorFlow can be, and the
+commands that train import it without its start-up noise and print one line naming the
+device (:func:`~sklearn_ser.cli.output.announce_device`).
 
 Modules, in the order a command runs: :mod:`~sklearn_ser.cli.parser` (commands and
 options), :mod:`~sklearn_ser.cli.options` (argument types, name lists, output paths),
@@ -21,11 +24,18 @@ options), :mod:`~sklearn_ser.cli.options` (argument types, name lists, output pa
 from __future__ import annotations
 
 import os
-import sys
-import warnings
 
-from .errors import CommandError, one_line, user_errors
-from .parser import EXIT_USAGE, PROG, build_parser
+#: Whether the user chose TensorFlow's C++ log level; if so, nothing of it is hidden.
+TF_LOG_LEVEL_FROM_USER = "TF_CPP_MIN_LOG_LEVEL" in os.environ
+# here, before any import that could load TensorFlow: it reads the level once, when it loads;
+# 3 also hides the "failed call to cuInit" error line of a machine without a GPU
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import sys  # noqa: E402
+import warnings  # noqa: E402
+
+from .errors import CommandError, one_line, user_errors  # noqa: E402
+from .parser import EXIT_USAGE, PROG, build_parser  # noqa: E402
 
 __all__ = ["CommandError", "main"]
 
@@ -71,7 +81,6 @@ def main(argv=None) -> int:
     from .output import Console
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

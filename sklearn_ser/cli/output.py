@@ -6,18 +6,32 @@ every format, so a reader of the output sees which files are missing and why.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from ..persistence._target import check_target, probe_folder
 from ..report.files import safe_name
+from .errors import CommandError
 from .parser import PROG
 
-__all__ = ["Console", "Failure", "plot_paths", "predictions_csv", "predictions_json",
+__all__ = ["Console", "Failure", "announce_device", "check_output_folder",
+           "check_output_target", "plot_paths", "predictions_csv", "predictions_json",
            "predictions_table"]
+
+# What TensorFlow prints on stderr while it loads on a machine without a GPU, before its own
+# log level applies (absl writes these before it is initialised): noise to a user, and one of
+# them is an "E0000 ... failed call to cuInit" error line that means nothing is wrong.
+_TF_NOISE = ("absl::InitializeLog()", "cudart_stub.cc", "cuda_platform.cc",
+             "cuda_executor.cc", "failed call to cuInit", "Unable to register cu",
+             "computation_placer.cc", "TF-TRT Warning", "oneDNN custom operations",
+             "This TensorFlow binary is optimized", "rebuild TensorFlow with")
 
 
 class Console:
@@ -125,3 +139,116 @@ def plot_paths(plot, sources) -> list[Path]:
             stem = f"{stem}_{seen[stem]}"
         paths.append(plot.with_name(f"{plot.stem}_{stem}{plot.suffix or '.png'}"))
     return paths
+
+
+def check_output_target(path, option, *, example="out.png") -> Path:
+    """A file the command will write, checked by creating a file beside it, before any work.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The output file; its folder may not exist yet (it is created when writing).
+    option : str
+        The option that named it, for messages (``"--out"``).
+    example : str, default="out.png"
+        A file name to suggest when ``path`` is a folder.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    CommandError
+        Naming the option, if ``path`` is a folder, a symbolic link (never followed), a FIFO,
+        a device or anything else that is not a regular file, or if no file can be created
+        beside it (no permission, a read-only or virtual file system such as ``/proc``).
+    """
+    path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        raise CommandError(f"{option}: '{path}' is a folder; give a file name such as "
+                           f"{example}.")
+    try:
+        check_target(path)
+        probe_folder(path.parent, target=path)
+    except OSError as err:
+        raise CommandError(f"{option}: {err.strerror or err}") from None
+    return path
+
+
+def check_output_folder(path, option) -> Path:
+    """A folder the command will write into, checked by creating a file in it, before any work.
+
+    For the study's ``--out`` (tables, figures, checkpoints): the folder may exist (it must
+    then be a real folder, not a symbolic link) or be created later under an existing folder
+    where files can be created.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The output folder.
+    option : str
+        The option that named it, for messages (``"--out"``).
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    CommandError
+        Naming the option and the reason.
+    """
+    path = Path(path)
+    try:
+        check_target(path, folder=True)
+        probe_folder(path, target=path)
+    except OSError as err:
+        raise CommandError(f"{option}: {err.strerror or err}") from None
+    return path
+
+
+@contextlib.contextmanager
+def _without_tensorflow_noise():
+    """Hold back the known start-up lines TensorFlow's C++ code writes to stderr itself."""
+    from . import TF_LOG_LEVEL_FROM_USER
+
+    if TF_LOG_LEVEL_FROM_USER or "tensorflow" in sys.modules:
+        # the user chose TensorFlow's log level, or it is too late: show what it prints
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            for line in capture.read().decode(errors="replace").splitlines(keepends=True):
+                if not any(noise in line for noise in _TF_NOISE):
+                    sys.stderr.write(line)
+            sys.stderr.flush()
+
+
+def training_device() -> str:
+    """One line naming the device TensorFlow trains on (TensorFlow is imported quietly)."""
+    with _without_tensorflow_noise():
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "Training on CPU (no GPU found)."
+    names = ", ".join(d.name.replace("/physical_device:", "") for d in gpus)
+    return f"Training on GPU ({names})."
+
+
+def announce_device(console) -> None:
+    """Import TensorFlow without its start-up noise and say which device it trains on.
+
+    Call it in a command that trains networks, after its arguments are judged and before
+    anything imports TensorFlow; the line goes to stderr unless ``--quiet``.
+    """
+    console.info(training_device())

@@ -17,7 +17,7 @@ from .errors import CommandError
 from .estimators import augmentations, check_archs, classifier_params, make_transformer
 from .features import classical_pipeline, parse_features
 from .model_file import check_can_save, save_model
-from .options import check_output_file
+from .output import announce_device, check_output_target
 
 __all__ = ["run"]
 
@@ -43,6 +43,7 @@ def _network(args, features, verbose, console):
     transformer = make_transformer(args, features, augmentations(args.augment),
                                    verbose=verbose)
     console.info("Loading TensorFlow...")
+    announce_device(console)
     from sklearn.pipeline import Pipeline
 
     from ..classifier import SERClassifier
@@ -54,7 +55,9 @@ def _network(args, features, verbose, console):
 def run(args, console) -> int:
     features = parse_features(args.features)
     check_data_options(args)
-    out = check_output_file(args.out, "--out", example="model.skser")
+    # a file is created beside it first: a FIFO, a device, a link or /proc fails here, not
+    # after the training
+    out = check_output_target(args.out, "--out", example="model.skser")
     # the transformer's per-clip bar only where a redrawn bar stays readable
     verbose = int(not args.quiet and is_terminal(sys.stderr))
     if features.per_clip:
