@@ -13,6 +13,7 @@ import socket
 import stat
 import struct
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -81,8 +82,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body, mode = server.routes[self.path]
         self.send_response(200)
         self.send_header("Content-Type", "application/zip")
+        if mode == "unannounced":
+            # No Content-Length: only the cap while reading stops it.
+            self.end_headers()
+            try:
+                for start in range(0, len(body), 65536):
+                    self.wfile.write(body[start:start + 65536])
+            except OSError:  # the client hung up at its cap
+                pass
+            self.close_connection = True
+            return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if mode == "slow":
+            # Slow enough that two concurrent fetchers overlap.
+            for start in range(0, len(body), 1024):
+                self.wfile.write(body[start:start + 1024])
+                self.wfile.flush()
+                time.sleep(0.05)
+            return
         if mode == "truncate":
             # The connection drops half-way through the announced body.
             self.wfile.write(body[: len(body) // 2])
@@ -322,7 +340,7 @@ def test_pinned_registry():
         fetch_ravdess(subset="all")
 
 
-def test_https_unreachable_falls_back_to_http_with_a_warning(server, monkeypatch, tmp_path):
+def test_http_fallback_only_when_the_caller_allows_it(server, monkeypatch, tmp_path):
     body = emodb_zip()
     # A closed port on 127.0.0.1 stands for a host that offers no TLS: connection refused.
     closed = socket.socket()
@@ -333,9 +351,87 @@ def test_https_unreachable_falls_back_to_http_with_a_warning(server, monkeypatch
     register(
         monkeypatch, "emodb", f"https://127.0.0.1:{port}/emodb.zip", None, 3, 3, fallback_url=url
     )
+    with pytest.raises(DownloadError, match=r"without TLS; pass allow_http=True"):
+        fetch_emodb(data_home=tmp_path)
+    assert server.requests == []  # never downgraded on its own
+    assert_nothing_left(tmp_path, "emodb")
     with pytest.warns(UserWarning, match=r"could not be reached.*downloading from http://"):
-        data = fetch_emodb(data_home=tmp_path)
+        data = _fetch.fetch_corpus("emodb", tmp_path, allow_http=True)
     assert len(data.frame) == 3 and server.requests == ["/emodb.zip"]
+
+
+def test_a_redirect_to_plain_http_is_refused(monkeypatch, tmp_path):
+    import requests
+
+    class Redirected:  # what requests returns after following https -> http
+        url = "http://elsewhere.example/emodb.zip"
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(requests, "get", lambda *a, **k: Redirected())
+    register(monkeypatch, "emodb", "https://127.0.0.1:1/emodb.zip", None, 3, 3)
+    with pytest.raises(DownloadError, match=r"redirects to http://elsewhere.*allow_http=True"):
+        fetch_emodb(data_home=tmp_path)
+    assert_nothing_left(tmp_path, "emodb")
+
+
+@pytest.mark.parametrize("mode", ["ok", "unannounced"])
+def test_a_download_stops_at_its_expected_size(server, monkeypatch, tmp_path, mode):
+    body = make_zip({"junk.bin": os.urandom(3 * 2**20)})  # 3 MiB where ~1 MiB is expected
+    register(monkeypatch, "emodb", server.serve("/big.zip", body, mode), None, 3, 3,
+             max_size=2**10)
+    assert _registry.download_limit(_registry.get_corpus("emodb").archive) == 2**10 + 2**20
+    how = "announces" if mode == "ok" else "sent at least"
+    with pytest.raises(DownloadError, match=rf"big\.zip {how} [\d,]+ bytes, more than the "
+                                            r"1,049,600 bytes expected"):
+        fetch_emodb(data_home=tmp_path)
+    assert_nothing_left(tmp_path, "emodb")
+
+
+def _fetch_in_child(home, results):
+    try:
+        data = fetch_emodb(data_home=home)
+        results.put(("ok", len(data.frame)))
+    except BaseException as exc:  # anything: the parent reports it
+        results.put(("error", repr(exc)))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the children inherit the test registry")
+def test_concurrent_fetches_into_one_data_home(server, monkeypatch, tmp_path):
+    import multiprocessing
+
+    body = emodb_zip()
+    register(monkeypatch, "emodb", server.serve("/slow.zip", body, "slow"), sha256(body), 3, 3)
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    children = [context.Process(target=_fetch_in_child, args=(tmp_path, results))
+                for _ in range(2)]
+    for child in children:
+        child.start()
+    outcomes = [results.get(timeout=120) for _ in children]
+    for child in children:
+        child.join(30)
+    assert outcomes == [("ok", 3), ("ok", 3)]
+    assert server.requests == ["/slow.zip"]  # one downloaded, the other used its result
+    assert (tmp_path / "emodb" / _fetch._MARKER).is_file()
+    assert not list(tmp_path.glob(".emodb.partial-*"))
+
+
+def test_published_folders_follow_the_umask(server, monkeypatch, tmp_path):
+    body = emodb_zip()
+    register(monkeypatch, "emodb", server.serve("/emodb.zip", body), sha256(body), 3, 3)
+    old = os.umask(0o022)
+    try:
+        fetch_emodb(data_home=tmp_path)
+    finally:
+        os.umask(old)
+    # readable by the other users of a shared data home, as any folder made with that umask
+    for folder in (tmp_path / "emodb", tmp_path / "emodb" / "wav"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o755, folder
 
 
 def test_transfer_cut_short_is_never_retried_over_http(server, monkeypatch, tmp_path):

@@ -19,25 +19,33 @@ How a corpus gets onto disk, and why it cannot end up half there:
 A target folder is therefore either complete (it holds the marker) or absent. Re-running after
 any failure starts cleanly: leftovers of a killed process are removed first, and a verified
 archive already in ``_archives/`` is reused instead of downloaded again.
+
+Several processes may fetch into one data home at once (the jobs of a cluster, two
+notebooks): a lock file per corpus (``<data_home>/.<folder>.lock``, :mod:`filelock`) makes
+one of them download while the others wait and then use its result, so no process removes
+another's partial download. A download stops at the archive's expected size plus a margin,
+and plain http is used only when the caller passes ``allow_http=True``.
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import json
 import os
+import secrets
 import shutil
-import sys
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
 
 import pooch
+from filelock import FileLock
 
 from ._base import AUDIO_EXTENSIONS, CorpusFileWarning
+from ._download import CappedDownloader
 from ._extract import DownloadError, UnsafeArchiveError, safe_extract_zip
-from ._registry import Corpus, RemoteArchive, get_corpus
+from ._registry import Corpus, RemoteArchive, download_limit, get_corpus
 
 __all__ = [
     "DATA_HOME_ENV",
@@ -102,6 +110,8 @@ def fetch_corpus(
     download_if_missing=True,
     emotions=None,
     merge_calm=False,
+    *,
+    allow_http=False,
     **load_options,
 ):
     """The one implementation behind every ``fetch_*``: folder of corpus ``name``, then load it.
@@ -110,10 +120,14 @@ def fetch_corpus(
     docstring); one without (CREMA-D, SAVEE) is expected in ``<data_home>/<name>`` and its
     absence raises :class:`FileNotFoundError` with the entry's ``how_to_get`` instructions.
     ``emotions``, ``merge_calm`` and ``load_options`` go to the loader, after the entry's own
-    options (``subset=``).
+    options (``subset=``). ``allow_http=True`` lets a corpus whose host offers no TLS (EmoDB)
+    be downloaded from its plain-http address when https cannot be reached; it is never
+    done otherwise.
     """
     if not isinstance(download_if_missing, bool):
         raise TypeError(f"download_if_missing must be True or False, got {download_if_missing!r}.")
+    if not isinstance(allow_http, bool):
+        raise TypeError(f"allow_http must be True or False, got {allow_http!r}.")
     info = get_corpus(name)
     home = Path(get_data_home(data_home))
     if info.archive is None:
@@ -121,16 +135,26 @@ def fetch_corpus(
         if not (folder.is_dir() and any(folder.iterdir())):
             raise FileNotFoundError(info.how_to_get.format(folder=folder))
     else:
-        folder = _fetch_archive(info, home, download_if_missing)
+        folder = _fetch_archive(info, home, download_if_missing, allow_http)
     return info.load(folder, emotions=emotions, merge_calm=merge_calm, **load_options)
 
 
-def _fetch_archive(info: Corpus, home: Path, download_if_missing: bool) -> Path:
+def _fetch_archive(info: Corpus, home: Path, download_if_missing: bool,
+                   allow_http: bool = False) -> Path:
     """Return the folder of the complete corpus, downloading and publishing it if needed."""
-    archive = info.archive
-    target = home / archive.folder
+    target = home / info.archive.folder
     if (target / _MARKER).is_file():
-        return target
+        return target  # complete: no lock needed to read it
+    # One process at a time per corpus and data home; the others wait, then find the marker.
+    with FileLock(str(home / f".{info.archive.folder}.lock")):
+        return _fetch_locked(info, home, target, download_if_missing, allow_http)
+
+
+def _fetch_locked(info: Corpus, home: Path, target: Path, download_if_missing: bool,
+                  allow_http: bool) -> Path:
+    archive = info.archive
+    if (target / _MARKER).is_file():
+        return target  # another process published it while this one waited
     if target.exists():
         raise FileExistsError(
             f"'{target}' exists but is not a complete {info.title} download by sklearn-ser "
@@ -144,7 +168,7 @@ def _fetch_archive(info: Corpus, home: Path, download_if_missing: bool) -> Path:
             f"download_if_missing=True to download it from {archive.url}."
         )
     _remove_leftovers(home, archive)
-    archive_path = _download(archive, home / _ARCHIVE_DIR, info.title)
+    archive_path = _download(archive, home / _ARCHIVE_DIR, info.title, allow_http)
     _extract_and_publish(info, archive_path, home, target)
     archive_path.unlink(missing_ok=True)
     return target
@@ -162,17 +186,24 @@ def _remove_leftovers(home: Path, archive: RemoteArchive) -> None:
                 tmp.unlink(missing_ok=True)
 
 
-def _download(archive: RemoteArchive, folder: Path, corpus: str) -> Path:
+def _download(archive: RemoteArchive, folder: Path, corpus: str, allow_http: bool) -> Path:
     import requests  # pooch's own HTTP dependency; imported lazily like pooch does
 
     try:
-        return _retrieve(archive.url, archive, folder, corpus)
+        return _retrieve(archive.url, archive, folder, corpus, allow_http)
     except (requests.ConnectionError, requests.HTTPError) as exc:
-        # Refused, TLS failure or an error page before any byte of the archive: only then
-        # is the plain-http address tried, and the user is told (a transfer cut short is
-        # retried by calling again, never silently downgraded).
+        # Refused, TLS failure or an error page before any byte of the archive: only then,
+        # and only if the caller allowed it, is the plain-http address tried (a transfer cut
+        # short is retried by calling again, never downgraded).
         if archive.fallback_url is None:
             raise _transfer_error(archive.url, corpus, exc) from exc
+        if not allow_http:
+            raise DownloadError(
+                f"Downloading the {corpus} archive from {archive.url} failed: {exc}. Its "
+                f"authors also publish it at {archive.fallback_url}, without TLS; pass "
+                "allow_http=True to download it from there (it is then checked by its "
+                "CRC-32 and its exact clip counts only)."
+            ) from exc
         warnings.warn(
             f"{corpus}: {archive.url} could not be reached ({exc}); downloading from "
             f"{archive.fallback_url} instead. Without TLS, the archive is checked by "
@@ -181,12 +212,13 @@ def _download(archive: RemoteArchive, folder: Path, corpus: str) -> Path:
             stacklevel=5,
         )
     try:
-        return _retrieve(archive.fallback_url, archive, folder, corpus)
+        return _retrieve(archive.fallback_url, archive, folder, corpus, allow_http)
     except requests.RequestException as exc:
         raise _transfer_error(archive.fallback_url, corpus, exc) from exc
 
 
-def _retrieve(url: str, archive: RemoteArchive, folder: Path, corpus: str) -> Path:
+def _retrieve(url: str, archive: RemoteArchive, folder: Path, corpus: str,
+              allow_http: bool = False) -> Path:
     import requests
 
     try:
@@ -195,8 +227,8 @@ def _retrieve(url: str, archive: RemoteArchive, folder: Path, corpus: str) -> Pa
             known_hash=archive.known_hash,
             fname=archive.filename,
             path=folder,
-            # A progress bar is useful in a terminal and only noise in logs and CI.
-            progressbar=sys.stderr.isatty(),
+            # capped at the expected size; its bar shows only in a terminal
+            downloader=CappedDownloader(download_limit(archive), corpus, allow_http),
         )
     except ValueError as exc:  # pooch: checksum mismatch
         raise DownloadError(
@@ -233,7 +265,10 @@ def _expected_member(archive: RemoteArchive):
 
 def _extract_and_publish(info: Corpus, archive_path: Path, home: Path, target: Path) -> None:
     archive = info.archive
-    partial = Path(tempfile.mkdtemp(prefix=f".{archive.folder}.partial-", dir=home)).resolve()
+    # mkdir, not mkdtemp: the published folder gets the umask's permissions (0o755 usually),
+    # so a shared data home stays readable to its other users; mkdtemp's are 0o700
+    partial = (home / f".{archive.folder}.partial-{secrets.token_hex(6)}").resolve()
+    partial.mkdir()
     try:
         try:
             with zipfile.ZipFile(archive_path) as zf:
@@ -266,7 +301,7 @@ def _extract_and_publish(info: Corpus, archive_path: Path, home: Path, target: P
             "left_out_examples": left_out[:_MAX_LISTED],
         }
         (partial / _MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
-        os.rename(partial, target)  # atomic: the folder appears complete or not at all
+        _publish(partial, target)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -278,6 +313,19 @@ def _extract_and_publish(info: Corpus, archive_path: Path, home: Path, target: P
             CorpusFileWarning,
             stacklevel=4,
         )
+
+
+def _publish(partial: Path, target: Path) -> None:
+    """Rename ``partial`` to ``target``: atomic, the folder appears complete or not at all."""
+    try:
+        os.rename(partial, target)
+    except OSError as exc:
+        # Only another fetcher that ignored the lock (an older sklearn-ser) can get here
+        # first; its result is as good as ours once it holds the marker.
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST) and (target / _MARKER).is_file():
+            shutil.rmtree(partial, ignore_errors=True)
+            return
+        raise
 
 
 def _check_content(info: Corpus, folder: Path) -> set[str]:

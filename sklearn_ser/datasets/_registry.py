@@ -16,7 +16,18 @@ from types import MappingProxyType
 
 from ._entry import Corpus, RemoteArchive
 
-__all__ = ["CORPUS_NAMES", "Corpus", "RemoteArchive", "get_corpus", "list_corpora"]
+__all__ = ["CORPUS_NAMES", "Corpus", "RemoteArchive", "download_limit", "get_corpus",
+           "list_corpora"]
+
+# Download sizes in bytes, where the publisher states them (Zenodo lists each file's size
+# with its MD5); a download stops past this plus _DOWNLOAD_MARGIN. Archives without a
+# stated size are capped at their bound on the extracted size (max_size): a zip of audio is
+# never larger than what it extracts to, beyond its directory.
+_DOWNLOAD_BYTES = {
+    "Audio_Speech_Actors_01-24.zip": 208_468_073,
+    "Audio_Song_Actors_01-24.zip": 225_505_317,
+}
+_DOWNLOAD_MARGIN = 0.02  # and at least 1 MiB: room for a re-packed file, none for a stream
 
 
 _RAVDESS = dict(
@@ -238,6 +249,29 @@ _BY_NAME: dict[str, Corpus] = {c.name: c for c in _CORPORA}
 #: Names accepted by :func:`load_corpus`, :func:`load_corpora` and ``--corpus``
 #: (``-`` may replace ``_``, case does not matter).
 CORPUS_NAMES = tuple(_BY_NAME)
+
+
+def download_limit(archive: RemoteArchive) -> int:
+    """The most bytes a download of ``archive`` may take before it is stopped.
+
+    Parameters
+    ----------
+    archive : RemoteArchive
+
+    Returns
+    -------
+    limit : int
+        Its stated size (or, without one, its ``max_size``) plus a margin.
+
+    Examples
+    --------
+    >>> from sklearn_ser.datasets import get_corpus
+    >>> from sklearn_ser.datasets._registry import download_limit
+    >>> download_limit(get_corpus("ravdess_speech").archive)
+    212637434
+    """
+    expected = _DOWNLOAD_BYTES.get(archive.filename, archive.max_size)
+    return expected + max(int(expected * _DOWNLOAD_MARGIN), 2**20)
 
 
 def list_corpora() -> tuple[Corpus, ...]:
