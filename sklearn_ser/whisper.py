@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
@@ -44,7 +45,7 @@ POOLINGS = ("mean", "mean_std", "none")
 #: Samples of Whisper's 30-s window; longer clips are encoded window by window.
 _WINDOW = MAX_FRAMES * HOP_LENGTH
 #: Clips decoded at a time: bounds the waveforms held in memory, not the batch.
-_CHUNK = 256
+_CHUNK = 64
 
 
 class _EmbeddingCache:
@@ -285,12 +286,21 @@ class WhisperTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
             else:
                 out[i] = hit
         progress = tqdm(total=len(todo), desc="whisper", unit="clip", disable=not self.verbose)
-        for start in range(0, len(todo), _CHUNK):
-            chunk = todo[start:start + _CHUNK]
-            for i, value in zip(chunk, self._embed([sources[i] for i in chunk])):
-                out[i] = value
-                _CACHE.put(keys[i], value)
-            progress.update(len(chunk))
+        chunks = [todo[k:k + _CHUNK] for k in range(0, len(todo), _CHUNK)]
+        model = self._encoder() if chunks else None
+        # decoding and log-mels of the next chunk (soundfile, soxr and the FFT release the
+        # GIL) overlap the encoder's work on this one
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            pending = reader.submit(self._prepare, [sources[i] for i in chunks[0]]) \
+                if chunks else None
+            for n, chunk in enumerate(chunks):
+                segments = pending.result()
+                if n + 1 < len(chunks):
+                    pending = reader.submit(self._prepare, [sources[i] for i in chunks[n + 1]])
+                for i, value in zip(chunk, self._encode(model, segments, len(chunk))):
+                    out[i] = value
+                    _CACHE.put(keys[i], value)
+                progress.update(len(chunk))
         progress.close()
         return out
 
@@ -327,12 +337,14 @@ class WhisperTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
             segments.append((mel, encoder_frames(piece.size // HOP_LENGTH)))
         return segments
 
-    def _embed(self, sources) -> list[np.ndarray]:
+    def _prepare(self, sources) -> list[tuple]:
+        """(clip index, log-mel, valid frames) of each 30-s window of each clip."""
+        return [(i, *seg) for i, s in enumerate(sources)
+                for seg in self._segments(self._waveform(s))]
+
+    def _encode(self, model, segments, n_clips: int) -> list[np.ndarray]:
         """Pooled features (or frames) of each clip, encoded in batches of equal length."""
-        model = self._encoder()
-        segments = [(i, *seg) for i, s in enumerate(sources)
-                    for seg in self._segments(self._waveform(s))]
-        frames: list[list] = [[] for _ in sources]
+        frames: list[list] = [[] for _ in range(n_clips)]
         by_length: dict[int, list] = {}
         for k, (_, mel, _) in enumerate(segments):
             by_length.setdefault(mel.shape[1], []).append(k)
