@@ -58,16 +58,21 @@ def _load(model: str, revision, local_files_only: bool, cache_dir, device: str):
     """(encoder, feature extractor) of a checkpoint, in eval mode on ``device``; cached, so
     ``fit`` and ``transform`` (and a grid search over heads) load the weights once."""
     _, transformers = _import_backend()
-    kwargs = dict(revision=revision, local_files_only=local_files_only, cache_dir=cache_dir)
+    # trust_remote_code=False: a checkpoint's own Python code never runs
+    kwargs = dict(revision=revision, local_files_only=local_files_only, cache_dir=cache_dir,
+                  trust_remote_code=False)
     try:
         extractor = transformers.AutoFeatureExtractor.from_pretrained(model, **kwargs)
-        network = transformers.AutoModel.from_pretrained(model, **kwargs)
+        # safetensors only: a pickled pytorch_model.bin can run code when torch loads it
+        network = transformers.AutoModel.from_pretrained(model, use_safetensors=True, **kwargs)
     except OSError as exc:
         raise OSError(
             f"Parameter 'model'={model!r}: no pretrained speech model could be loaded ({exc}). "
-            "Without a network, pass the folder of a checkpoint (what save_pretrained writes, "
-            "with its preprocessor_config.json) or one in the Hugging Face cache with "
-            "local_files_only=True."
+            "Only weights in the safetensors format are read (model.safetensors); a checkpoint "
+            "with only pytorch_model.bin can be converted with save_pretrained("
+            "safe_serialization=True) where you trust it. Without a network, pass the folder "
+            "of a checkpoint (what save_pretrained writes, with its preprocessor_config.json) "
+            "or one in the Hugging Face cache with local_files_only=True."
         ) from exc
     if network.config.is_encoder_decoder:  # Whisper: the encoder is the speech model
         network = network.get_encoder()
