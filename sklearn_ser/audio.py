@@ -12,9 +12,17 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .decode import AudioInputError, check_waveform, load_audio, resample, to_mono
+from .decode import (
+    AudioContentWarning,
+    AudioInputError,
+    check_waveform,
+    load_audio,
+    resample,
+    to_mono,
+)
 
 __all__ = [
+    "AudioContentWarning",
     "AudioInputError",
     "check_waveform",
     "condition",

@@ -51,6 +51,46 @@ class AudioInputError(ValueError):
     """Raised when an audio input cannot be used; the message names the input and the reason."""
 
 
+class AudioContentWarning(UserWarning):
+    """A clip that decodes but is unlikely to be what was meant: silent, or an odd sample type.
+
+    Its label is still computed; the warning names the clip and why the label means little.
+    """
+
+
+# Below one step of 16-bit audio: nothing a microphone recorded, so a label means nothing.
+SILENCE_PEAK = 2.0**-15
+
+
+def check_dtype(dtype, desc: str) -> None:
+    """Refuse booleans and warn about unsigned integers, before they are cast to float.
+
+    A boolean array is a mask, never audio. Unsigned integers are 8-bit PCM as read raw
+    (offset binary: silence is 128): cast as they are, every sample carries a large offset.
+    Signed integers (16-bit PCM as ``scipy.io.wavfile`` reads it) are fine: the front end
+    normalises the level.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        raise AudioInputError(f"{desc} is a boolean array, not a waveform; pass samples as "
+                              "floats in [-1, 1] (or signed integers).")
+    if dtype.kind == "u":
+        warnings.warn(
+            f"{desc} holds unsigned integers ({dtype}), used as they are: if it is 8-bit PCM "
+            "(silence at 128), convert it first, e.g. (y.astype(np.float32) - 128) / 128.",
+            AudioContentWarning, stacklevel=4)
+
+
+def check_content(y: np.ndarray, desc: str) -> None:
+    """Refuse a single-sample clip and warn about a silent one (after decoding)."""
+    if y.size < 2:
+        raise AudioInputError(f"{desc} holds {y.size} sample: a single value is not a "
+                              "recording, and no emotion can be read from it.")
+    if float(np.max(np.abs(y))) <= SILENCE_PEAK:
+        warnings.warn(f"{desc} is silent (no sample above {SILENCE_PEAK:.1e}): its label "
+                      "reflects no speech.", AudioContentWarning, stacklevel=4)
+
+
 def _describe(source) -> str:
     return f"'{os.fspath(source)}'" if isinstance(source, (str, os.PathLike)) else str(source)
 
@@ -145,6 +185,8 @@ def check_waveform(y, source="waveform") -> np.ndarray:
     desc = _describe(source)
     try:
         y = np.asarray(y)
+        if y.dtype.kind in "bu":
+            check_dtype(y.dtype, desc)
         if y.dtype.kind == "c":
             raise TypeError("complex values; a waveform is real")
         if y.dtype.kind not in "biuf":

@@ -22,7 +22,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .decode import AudioInputError, check_waveform, load_audio, resample
+from .decode import (
+    AudioInputError,
+    check_content,
+    check_dtype,
+    check_waveform,
+    load_audio,
+    resample,
+)
 
 __all__ = ["ClipSource", "clip_digest", "clip_sources", "content_key", "decode_source"]
 
@@ -187,6 +194,8 @@ def clip_sources(estimator, X, *, reset: bool, content_keys: bool = False) -> li
         )
     from sklearn.utils.validation import validate_data  # main process only, see module doc
 
+    if getattr(X, "dtype", None) is not None and np.dtype(X.dtype).kind in "bu":
+        check_dtype(X.dtype, "X")  # before validate_data casts it to float silently
     X = validate_data(estimator, X, reset=reset, dtype=[np.float32, np.float64])
     return [ClipSource("wave", X[i], None, f"X[{i}]") for i in range(X.shape[0])]
 
@@ -220,7 +229,13 @@ def decode_source(source: ClipSource, *, sr: int, input_sr: int | None = None,
     Raises
     ------
     AudioInputError
-        Naming the clip and the reason, for anything that cannot be decoded.
+        Naming the clip and the reason, for anything that cannot be decoded, and for a clip
+        of a single sample.
+
+    Warns
+    -----
+    AudioContentWarning
+        For a silent clip (its label reflects no speech) and unsigned-integer samples.
 
     Examples
     --------
@@ -232,6 +247,9 @@ def decode_source(source: ClipSource, *, sr: int, input_sr: int | None = None,
     (16000,)
     """
     if source.kind == "path":
-        return load_audio(source.value, sr, max_duration=max_duration, truncated=truncated)
+        y = load_audio(source.value, sr, max_duration=max_duration, truncated=truncated)
+        check_content(y, f"Audio file '{source.label}'")
+        return y
     y = check_waveform(source.value, source=source.label)
+    check_content(y, source.label)
     return resample(y, input_sr, sr) if input_sr else y

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from ..audio import AudioInputError
@@ -23,6 +24,18 @@ from .output import (
 __all__ = ["audio_files", "run"]
 
 
+def _report_not_files(folder):
+    """Warn about entries named like audio that are no files (a folder, a broken link)."""
+    from ..datasets._scan import not_audio_files
+
+    odd = not_audio_files(folder)
+    if odd:
+        shown = "; ".join(f"'{p}': {why}" for p, why in odd[:5])
+        warnings.warn(f"skipped {len(odd)} entries of '{folder}' named like audio files that "
+                      f"are not files: {shown}{' ...' if len(odd) > 5 else ''}", UserWarning,
+                      stacklevel=3)
+
+
 def audio_files(paths) -> list[Path]:
     """Files named on the command line, and audio files found below named folders."""
     files, seen = [], set()
@@ -33,6 +46,7 @@ def audio_files(paths) -> list[Path]:
                            if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
                            and not any(part.startswith(".") for part in
                                        p.relative_to(path).parts))
+            _report_not_files(path)
             if not found:
                 raise CommandError(
                     f"folder '{raw}' holds no audio files "

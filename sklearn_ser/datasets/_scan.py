@@ -98,6 +98,56 @@ def iter_files(root: Path, unreadable: list[OSError] | None = None) -> list[Path
     return sorted(found, key=lambda p: p.as_posix())
 
 
+def _odd_entries(root: Path) -> list[tuple[Path, str, str]]:
+    """``(path, reason, detail)`` of entries named like audio files that are not files."""
+    found = []
+    seen_dirs: set[str] = set()
+    # folders that cannot be listed are reported by iter_files, once
+    for dirpath, dirnames, filenames in os.walk(root, onerror=lambda error: None,
+                                                followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen_dirs:
+            dirnames[:] = []
+            continue
+        seen_dirs.add(real)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and d not in _IGNORED_DIRS
+        )
+        for name in dirnames:
+            if Path(name).suffix.lower() in AUDIO_EXTENSIONS:
+                found.append((Path(dirpath, name), "a folder, not an audio file", ""))
+        for name in filenames:
+            path = Path(dirpath, name)
+            if name.startswith(".") or path.suffix.lower() not in AUDIO_EXTENSIONS:
+                continue
+            if path.is_symlink() and not path.exists():
+                found.append((path, "a broken symbolic link", f"to '{os.readlink(path)}'"))
+            elif not path.is_file():
+                # a FIFO or a device: opening it could block forever, and it holds no clip
+                found.append((path, "not a regular file", ""))
+    return sorted(found, key=lambda entry: entry[0].as_posix())
+
+
+def not_audio_files(root) -> list[tuple[Path, str]]:
+    """Entries below ``root`` named like audio files that cannot be read as files.
+
+    A folder named ``x.wav``, a broken symbolic link or a FIFO would otherwise be left out
+    of a listing without a word; callers report them.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The folder walked (hidden entries and ``__MACOSX`` are left out, as by the loaders).
+
+    Returns
+    -------
+    entries : list of (Path, str)
+        Each entry and why it is not an audio file, sorted by path.
+    """
+    return [(path, reason + (f" ({detail})" if detail else ""))
+            for path, reason, detail in _odd_entries(Path(root))]
+
+
 def scan(root: Path, parse: Callable[[Path], dict]) -> _Index:
     """Parse every decodable audio file below ``root`` with ``parse``; report the others.
 
@@ -110,8 +160,14 @@ def scan(root: Path, parse: Callable[[Path], dict]) -> _Index:
     files = iter_files(root, unreadable)
     for error in unreadable:
         index.skip(error.filename or root, "folder could not be read", error.strerror or str(error))
+    odd = set()
+    for path, reason, detail in _odd_entries(root):
+        index.skip(path, reason, detail)
+        odd.add(path)
     readable = readable_extensions()
     for path in files:
+        if path in odd:
+            continue
         suffix = path.suffix.lower()
         if suffix not in AUDIO_EXTENSIONS:
             continue  # text, label, csv, video files: not audio, nothing to report
