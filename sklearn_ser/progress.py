@@ -126,6 +126,7 @@ class Progress:
         self.postfix = {}
         self._clock = clock
         self._started = self._last_line = clock()
+        self._discounted = 0.0
         self._next_percent = every_percent
         self._bar = None
         if enabled and is_terminal(self.file):
@@ -145,7 +146,12 @@ class Progress:
         done = self.n - self.initial
         if done <= 0:
             return None
-        return self.elapsed / done * max(self.total - self.n, 0)
+        return max(self.elapsed - self._discounted, 0) / done * max(self.total - self.n, 0)
+
+    def discount(self, seconds):
+        """Leave ``seconds`` of one-off work (e.g. a shared feature extraction) out of the
+        rate the ETA is estimated from; the elapsed time still counts them."""
+        self._discounted += seconds
 
     def set_description(self, desc):
         """Say on the bar what is being done now.
