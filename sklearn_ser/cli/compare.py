@@ -18,7 +18,7 @@ from .estimators import (
     make_transformer,
 )
 from .features import FUNCTIONALS, baseline_pipelines, parse_features
-from .options import check_output_dir
+from .output import check_output_folder
 from .parser import PROG
 from .scheduler import dask_scheduler
 
@@ -116,7 +116,7 @@ def _run(args, console) -> int:
                            "--corpus.")
     check_data_options(args)
     params = _classifier_params(args)
-    out = check_output_dir(args.out, "--out") if args.out else None
+    out = check_output_folder(args.out, "--out") if args.out else None
     transformer = _transformer(args, features, augment)
     demo_seed = args.random_state if args.demo_seed is None else args.demo_seed
     data = load_data(args, sr=getattr(transformer, "sr", defaults.SAMPLE_RATE),
