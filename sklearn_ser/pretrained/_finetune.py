@@ -44,7 +44,7 @@ def fine_tune_classifier(classifier, X, y, *, epochs=FINE_TUNE_EPOCHS,
     Parameters
     ----------
     classifier : SERClassifier
-        A fitted classifier, e.g. ``load_pretrained()[-1]``.
+        A fitted classifier, e.g. ``load_pretrained("cnn_gru")[-1]``.
     X : array-like of shape (n_clips, n_views, n_frames, n_features) or \
 (n_clips, n_frames, n_features)
         Features of the new clips, made by the feature step the classifier was trained
@@ -128,7 +128,7 @@ def fine_tune_classifier(classifier, X, y, *, epochs=FINE_TUNE_EPOCHS,
 
 def fine_tune(X, y, *, model=None, epochs=FINE_TUNE_EPOCHS,
               learning_rate=FINE_TUNE_LEARNING_RATE, views_per_epoch=None, random_state=0):
-    """Fine-tune a fitted Pipeline (by default the pretrained model) on a user's clips.
+    """Fine-tune a fitted Pipeline (by default the pretrained ``"cnn_gru"``) on a user's clips.
 
     The feature step is cloned and fitted on ``X`` (with its augmentations, the training
     views), then :func:`fine_tune_classifier` trains a copy of the classifier on them; the
@@ -142,7 +142,7 @@ def fine_tune(X, y, *, model=None, epochs=FINE_TUNE_EPOCHS,
         Their labels, among the model's classes.
     model : Pipeline or None, default=None
         A fitted ``Pipeline(AudioFeatureTransformer, SERClassifier)``; None loads
-        :func:`~sklearn_ser.load_pretrained`. It is not changed.
+        ``load_pretrained("cnn_gru")``. It is not changed.
     epochs, learning_rate, views_per_epoch, random_state
         See :func:`fine_tune_classifier`.
 
@@ -164,7 +164,7 @@ def fine_tune(X, y, *, model=None, epochs=FINE_TUNE_EPOCHS,
     if model is None:
         from . import load_pretrained
 
-        model = load_pretrained()
+        model = load_pretrained("cnn_gru")
     if not isinstance(model, Pipeline) or len(model.steps) != 2:
         raise TypeError("model must be a fitted Pipeline of a feature step and a "
                         f"SERClassifier; got {type(model).__name__}.")

@@ -140,7 +140,8 @@ def adapt(model, X, groups=None):
     if groups.shape != (len(features),):
         raise ValueError(f"groups has shape {groups.shape}; it needs one speaker per "
                          f"recording of X ({len(features)}).")
-    return {g: _with_scaler(model, index, features[groups == g]) for g in np.unique(groups)}
+    return {g: _with_scaler(model, index, features[groups == g])
+            for g in dict.fromkeys(groups.tolist())}
 
 
 def _with_scaler(model, index, features):
