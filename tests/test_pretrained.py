@@ -57,7 +57,7 @@ def test_loads_a_fitted_pipeline_of_the_six_emotions(name):
     model_file = PRETRAINED[name][0]
     assert is_model_file(model_file)
     assert model_file.stat().st_size <= 5 * 2**20
-    with pytest.raises(ValueError, match="'name'='wav2vec'.*whisper, cnn_gru"):
+    with pytest.raises(ValueError, match=r"'name'='wav2vec'.*whisper, cnn_gru"):
         load_pretrained("wav2vec")
 
 
