@@ -132,7 +132,7 @@ def test_bad_hop_and_window(tone_vs_noise, rng):
 
 def test_needs_an_audio_pipeline():
     model = make_pipeline(StandardScaler(), LogisticRegression())
-    with pytest.raises(TypeError, match="front-end transformer .* starting with StandardScaler"):
+    with pytest.raises(TypeError, match=r"front-end transformer .* starting with StandardScaler"):
         audio_transformer(model)
     with pytest.raises(TypeError, match="AudioFeatureTransformer"):
         analyse_recording(LogisticRegression(), np.zeros(100))
