@@ -148,6 +148,9 @@ def test_any_front_end_with_a_fixed_rate(rng):
         analyse_recording(model, _noise(rng, 3.0))
     assert window_rate(OpenSmileTransformer(sr=8000)) == 8000
     assert window_rate(OpenSmileTransformer(input_sr=22050, sr=16000)) == 22050
+    # speech-embedding transformers resample to their checkpoint's rate, known once fitted
+    embedding = type("Fitted", (), {"input_sr": None, "sampling_rate_": 16000})()
+    assert window_rate(embedding) == 16000
 
 
 def test_windows_through_opensmile_descriptors(tone, rng):
