@@ -203,7 +203,7 @@ def load(path, *, runtime="keras", params=None, max_bytes=MAX_LOAD_BYTES):
             raise
         except RecursionError:
             decoder.fail("has an estimator.json nested too deeply to be one we wrote.")
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
+        except (LookupError, TypeError, ValueError, AttributeError, OverflowError) as err:
             decoder.fail(f"has an invalid estimator.json ({type(err).__name__}: {err}).")
         decoder.caller.check_all_used(path)
     if decoder.unfitted_classifiers and not _is_fitted(estimator):

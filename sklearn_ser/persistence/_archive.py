@@ -286,10 +286,10 @@ class ArchiveReader:
                            "bytes.")
             buffer.seek(0)
             return np.load(buffer, allow_pickle=False)
-        except ValueError as err:
-            if isinstance(err, ModelFileError):
-                raise
-            self._fail(f"has an invalid array {name!r}: {err}.")
+        except ModelFileError:
+            raise
+        except Exception as err:  # NumPy's header parser raises SyntaxError, TokenError...
+            self._fail(f"has an invalid array {name!r}: {type(err).__name__}: {err}.")
 
 
 PICKLE_RISK = (
