@@ -41,10 +41,11 @@ def classic(feature_set, name):
 
 
 def main():
-    p = harness.parser(__doc__.splitlines()[0])
+    p = harness.parser(__doc__.splitlines()[0], classifier=False)
     p.add_argument("--feature-sets", nargs="+", default=list(FEATURE_SETS))
     p.add_argument("--estimators", nargs="+", choices=("logreg", "svc"),
                    default=["logreg", "svc"])
+    p.set_defaults(n_jobs=1)  # one extraction process, as the documented runs
     args = p.parse_args()
     data = harness.load(args.corpus, speakers=args.speakers, max_clips=args.max_clips)
     study = harness.Study("classic_features")

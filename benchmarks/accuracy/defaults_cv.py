@@ -96,6 +96,7 @@ def main():
     p.add_argument("--memory", action="store_true",
                    help="pipeline mode: cache each clip's views in a new temporary folder, so "
                         "they are extracted once for all folds")
+    p.set_defaults(n_jobs=None)  # the transformer's own default: the documented runs used it
     args = p.parse_args()
     params = harness.literal_params(p, "--param", args.param)
     data = harness.load(args.corpus, speakers=args.speakers, max_clips=args.max_clips)

@@ -48,8 +48,10 @@ LOADERS = {"emodb": load_emodb, "crema_d": load_crema_d, "tess": load_tess}
 CORPORA = (*LOADERS, "demo")
 
 
-def parser(description, *, views=False) -> argparse.ArgumentParser:
-    """The options every study shares: the corpus, a tiny subset, the seed, parameters."""
+def parser(description, *, views=False, classifier=True) -> argparse.ArgumentParser:
+    """The options the studies share: the corpus, a tiny subset, the folds, the extraction;
+    with ``classifier`` the SERClassifier's seed and parameters, with ``views`` the cached
+    views' transformer parameters."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--corpus", choices=CORPORA, default="emodb")
     p.add_argument("--speakers", type=int, default=None, metavar="N",
@@ -57,11 +59,12 @@ def parser(description, *, views=False) -> argparse.ArgumentParser:
     p.add_argument("--max-clips", type=int, default=None, metavar="N",
                    help="a tiny run: at most N clips, spread evenly over the corpus")
     p.add_argument("--cv", type=int, default=5, metavar="K", help="GroupKFold(K) by speaker")
-    p.add_argument("--seed", type=int, default=0, help="random_state of the classifier")
     p.add_argument("--n-jobs", type=int, default=2, help="feature extraction processes")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="a SERClassifier parameter, the value a Python literal "
-                        "(e.g. epochs=1, model__units=64)")
+    if classifier:
+        p.add_argument("--seed", type=int, default=0, help="random_state of the classifier")
+        p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="a SERClassifier parameter, the value a Python literal "
+                            "(e.g. epochs=1, model__units=64)")
     if views:
         p.add_argument("--feature-param", action="append", default=[], metavar="NAME=VALUE",
                        help="an AudioFeatureTransformer parameter (its own cache file)")
