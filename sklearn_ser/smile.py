@@ -227,7 +227,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         self.n_views_ = 1 + len(augmentations)
         self.n_frames_ = None
         if self.level != "functionals":
-            probe_sr = self.sr or 16000
+            probe_sr = self.sr or defaults.SAMPLE_RATE
             silence = np.zeros(round(self.duration * probe_sr), dtype=np.float32)
             self.n_frames_ = smile(silence[np.newaxis], probe_sr).shape[-1]
         return self
