@@ -19,7 +19,7 @@ and ComParE_2016 functionals + logistic regression, soft vote, equal weights).
     python benchmarks/accuracy/defaults_cv.py fused --seed 1
     python benchmarks/accuracy/defaults_cv.py pipeline --corpus crema_d \\
         --param views_per_epoch=2 --n-jobs 2 --memory
-    python benchmarks/accuracy/defaults_cv.py pipeline --speakers 5 --max-clips 40 \\
+    python benchmarks/accuracy/defaults_cv.py pipeline --speakers 5 --max-clips 30 --cv 2 \\
         --param epochs=1                                                     # a tiny proof run
 
 Appends one record per model to ``results/defaults_cv.jsonl``.
