@@ -735,14 +735,17 @@ def test_train_evaluate_on_opensmile_functionals(capsys, tmp_path, recordings):
                             text=True, timeout=300)
     assert result.stdout.strip() in EMOTIONS, result.stderr
 
-    # evaluate scores it on unseen demo speakers; predict's windows need frame features
+    # evaluate scores it on unseen demo speakers; predict classifies each recording whole
+    # (functionals of clips of any length), and windows need --window
     code, out, err = run_cli("evaluate", str(path), "--n-speakers", "3", "--demo-seed", "1",
                              "--quiet")
     assert code == 0, err
     assert "balanced accuracy" in out and "Confusion matrix" in out
-    code, out, err = run(capsys, "predict", str(path), str(recordings / "short.wav"))
-    assert code == 1 and out == ""
-    assert_one_line_error(err, "openSMILE functionals", "sklearn-ser evaluate")
+    code, out, err = run(capsys, "predict", str(path), str(recordings / "short.wav"),
+                         "--format", "json")
+    assert code == 0, err
+    [record] = json.loads(out)
+    assert record["label"] in EMOTIONS and record["n_windows"] == 1
 
 
 @requires_opensmile
