@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
@@ -200,6 +201,49 @@ def compare_architectures(X, y, groups, *, archs=tuple(ARCHITECTURES), cv=3,
     >>> result.summary.index.tolist()  # doctest: +SKIP
     ['cnn', 'cnn_gru', 'ensemble', 'stats+svc']
     """
+    plan = _plan(X, y, groups, archs=archs, cv=cv, transformer=transformer,
+                 classifier_params=classifier_params, baselines=baselines, ensemble=ensemble,
+                 random_state=random_state, extract_once=extract_once)
+    started = time.perf_counter()
+    units = [(m, k) for k in range(len(plan.splits)) for m in [*plan.archs, *plan.baselines]]
+    what = "(model, fold)" if plan.baselines else "(architecture, fold)"
+    store, results, messages = _restore(checkpoint, plan.settings, units, what)
+    n_resumed = len(results)
+    overall = Progress(len(units), "study", unit="model", enabled=progress,
+                       file=progress_file, every_update=True, initial=n_resumed)
+    for message in messages:
+        overall.write(message)
+    # the transformer's own per-clip bar only where bars stay readable
+    features = FoldFeatures(X, plan.transformer, plan.splits, once=plan.once,
+                            verbose=int(progress and is_terminal(overall.file)),
+                            log=overall.write)
+    with overall:
+        _train_missing(plan, X, [u for u in units if u not in results], results, store,
+                       features, overall)
+    return _study_result(plan, results, features, total=time.perf_counter() - started,
+                         n_resumed=n_resumed)
+
+
+@dataclass
+class _Plan:
+    """A study's validated inputs: what to train, on which folds, with which parameters."""
+
+    archs: list
+    baselines: dict
+    ensemble: bool
+    y: np.ndarray
+    labels: list
+    label_index: dict
+    splits: list
+    params: dict
+    transformer: object
+    once: bool
+    settings: dict
+
+
+def _plan(X, y, groups, *, archs, cv, transformer, classifier_params, baselines, ensemble,
+          random_state, extract_once) -> _Plan:
+    """Judge every input before any work, and fix the folds and the settings' key."""
     archs = ([] if baselines and not list(archs) else
              check_names(archs, ARCHITECTURES, what="architecture", param="archs"))
     baselines = _check_baselines(baselines, archs)
@@ -214,62 +258,57 @@ def compare_architectures(X, y, groups, *, archs=tuple(ARCHITECTURES), cv=3,
     params = {"random_state": random_state, **(classifier_params or {})}
     params.pop("arch", None)
     labels = sorted(np.unique(y).tolist())
-    label_index = {label: i for i, label in enumerate(labels)}
     splits = make_splits(cv, y, groups, random_state)
     settings = study_settings(X, y, groups, archs=archs, baselines=baselines,
                               ensemble=ensemble, cv=cv, splits=splits, params=params,
                               transformer=transformer, random_state=random_state)
+    return _Plan(archs, baselines, ensemble, y, labels,
+                 {label: i for i, label in enumerate(labels)}, splits, params, transformer,
+                 once, settings)
 
-    started = time.perf_counter()
-    units = [(m, k) for k in range(len(splits)) for m in [*archs, *baselines]]
-    what = "(model, fold)" if baselines else "(architecture, fold)"
-    store, results, messages = _restore(checkpoint, settings, units, what)
-    todo = [u for u in units if u not in results]
-    overall = Progress(len(units), "study", unit="model", enabled=progress,
-                       file=progress_file, every_update=True, initial=len(results))
-    for message in messages:
-        overall.write(message)
-    # the transformer's own per-clip bar only where bars stay readable
-    features = FoldFeatures(X, transformer, splits, once=once,
-                            verbose=int(progress and is_terminal(overall.file)),
-                            log=overall.write)
-    epochs = EpochBar(params.get("epochs", SERClassifier().epochs), enabled=progress,
-                      file=overall.file)
-    with overall:
-        for model, fold in todo:
-            overall.set_description(f"fold {fold + 1}/{len(splits)} {model}")
-            if model in baselines:
-                result = fit_baseline(model, baselines[model], fold, X=X, y=y,
-                                      split=splits[fold], label_index=label_index)
-            else:
-                extracted = len(features.times)
-                X_train, X_test = features.fold(fold)
-                if features.once:  # one-off work: the ETA's pace is the models'
-                    overall.discount(sum(features.times[extracted:]))
-                result = fit_architecture(model, fold, X_train, X_test, y=y,
-                                          split=splits[fold], params=params,
-                                          label_index=label_index, epoch_progress=epochs)
-            if store is not None:
-                store.save(result)
-            results[model, fold] = result
-            overall.update(1, done=f"{model} fold {fold + 1}", uar=result["record"]["uar"])
-    total = time.perf_counter() - started
+
+def _train_missing(plan, X, todo, results, store, features, overall):
+    """Fit and score every (model, fold) of ``todo``, saving each as soon as it is done."""
+    epochs = EpochBar(plan.params.get("epochs", SERClassifier().epochs),
+                      enabled=overall.enabled, file=overall.file)
+    for model, fold in todo:
+        overall.set_description(f"fold {fold + 1}/{len(plan.splits)} {model}")
+        if model in plan.baselines:
+            result = fit_baseline(model, plan.baselines[model], fold, X=X, y=plan.y,
+                                  split=plan.splits[fold], label_index=plan.label_index)
+        else:
+            extracted = len(features.times)
+            X_train, X_test = features.fold(fold)
+            if features.once:  # one-off work: the ETA's pace is the models'
+                overall.discount(sum(features.times[extracted:]))
+            result = fit_architecture(model, fold, X_train, X_test, y=plan.y,
+                                      split=plan.splits[fold], params=plan.params,
+                                      label_index=plan.label_index, epoch_progress=epochs)
+        if store is not None:
+            store.save(result)
+        results[model, fold] = result
+        overall.update(1, done=f"{model} fold {fold + 1}", uar=result["record"]["uar"])
+
+
+def _study_result(plan, results, features, *, total, n_resumed) -> StudyResult:
     folds, summary, confusion, histories = assemble(
-        results, archs=archs, baselines=baselines, ensemble=ensemble, splits=splits,
-        y_index=np.array([label_index[v] for v in y.tolist()]), labels=labels)
+        results, archs=plan.archs, baselines=plan.baselines, ensemble=plan.ensemble,
+        splits=plan.splits, y_index=np.array([plan.label_index[v] for v in plan.y.tolist()]),
+        labels=plan.labels)
     extraction = float(sum(features.times))
+    classifier = SERClassifier(**plan.params).get_params(deep=False)
     return StudyResult(
-        folds=folds, summary=summary, labels=[str(label) for label in labels],
+        folds=folds, summary=summary, labels=[str(label) for label in plan.labels],
         confusion=confusion, histories=histories, extraction_time=list(features.times),
         total_time=total, phase_times={"extraction": extraction, "training": total - extraction},
-        n_resumed=len(units) - len(todo),
+        n_resumed=n_resumed,
         settings={
-            "archs": list(archs), "ensemble": ensemble, "n_folds": len(splits),
-            "baselines": settings["baselines"], "random_state": random_state,
-            "classifier": {k: v for k, v in SERClassifier(**params).get_params(deep=False).items()
-                           if k not in ("arch", "callbacks")},
-            "transformer": transformer.get_params(deep=False),
-            "transformer_class": type(transformer).__name__,
-            "config_key": config_key(settings),
+            "archs": list(plan.archs), "ensemble": plan.ensemble, "n_folds": len(plan.splits),
+            "baselines": plan.settings["baselines"],
+            "random_state": plan.settings["random_state"],
+            "classifier": {k: v for k, v in classifier.items() if k not in ("arch", "callbacks")},
+            "transformer": plan.transformer.get_params(deep=False),
+            "transformer_class": type(plan.transformer).__name__,
+            "config_key": config_key(plan.settings),
         },
     )
