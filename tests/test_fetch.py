@@ -645,3 +645,20 @@ def test_crema_d_needs_git_lfs(tmp_path):
     (tmp_path / "crema_d" / "AudioWAV").mkdir(parents=True)
     (tmp_path / "crema_d" / "AudioWAV" / "1001_DFA_ANG_XX.wav").touch()
     assert fetch_crema_d(data_home=tmp_path).frame["speaker"].tolist() == ["crema_d_1001"]
+
+
+def test_fetch_emodb_and_the_cli_pass_allow_http_on(monkeypatch):
+    """EmoDB's host has no TLS: its fetcher and ``--fetch --allow-http`` reach fetch_corpus."""
+    import argparse
+
+    from sklearn_ser.cli.data import _http_option
+    from sklearn_ser.datasets import _emodb, fetch_emodb
+
+    seen = {}
+    monkeypatch.setattr(_emodb, "fetch_corpus", lambda *a, **k: seen.update(k))
+    fetch_emodb(allow_http=True)
+    assert seen == {"allow_http": True}
+    asked = argparse.Namespace(allow_http=True)
+    assert _http_option("emodb", asked) == {"allow_http": True}
+    assert _http_option("tess", asked) == {}  # its host has TLS: the flag changes nothing
+    assert _http_option("emodb", argparse.Namespace(allow_http=False)) == {}

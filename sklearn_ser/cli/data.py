@@ -107,6 +107,16 @@ def _demo(args, *, sr, duration, seed, emotions, console) -> Data:
                 f"demo (synthetic, {n_speakers} speakers, seed {seed})")
 
 
+def _http_option(name, args) -> dict:
+    """``allow_http`` for a fetcher that takes it (a host without TLS), when asked for."""
+    import inspect
+
+    from ..datasets import get_corpus
+
+    takes = "allow_http" in inspect.signature(get_corpus(name).fetcher).parameters
+    return {"allow_http": True} if takes and getattr(args, "allow_http", False) else {}
+
+
 def load_data(args, *, sr, duration, demo_seed, console, emotions=None) -> Data:
     """The clips the data options of ``args`` select (checked by :func:`check_data_options`).
 
@@ -124,7 +134,8 @@ def load_data(args, *, sr, duration, demo_seed, console, emotions=None) -> Data:
     try:
         if args.fetch:
             home = args.data_dir[0] if args.data_dir else None
-            data = concat_corpora(get_corpus(n).fetch(data_home=home, **kwargs)
+            data = concat_corpora(get_corpus(n).fetch(data_home=home, **kwargs,
+                                                      **_http_option(n, args))
                                   for n in names)
         else:
             data = load_corpora(dict(zip(names, args.data_dir)), **kwargs)

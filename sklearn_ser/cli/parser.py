@@ -53,6 +53,10 @@ def _add_data_options(parser, *, demo_note):
         help="download the corpora (once), then load them; public archives exist for "
              f"{', '.join(c.name for c in list_corpora() if c.archive is not None)}")
     group.add_argument(
+        "--allow-http", action="store_true",
+        help="with --fetch: let a corpus whose host offers no TLS (EmoDB) download over "
+             "plain http (integrity then rests on the archive's CRCs and clip counts)")
+    group.add_argument(
         "--emotions", nargs="+", metavar="NAME",
         help=f"keep only these emotions ({', '.join(EMOTIONS)}), or 'common' for the six "
              f"shared by all corpora ({', '.join(COMMON_EMOTIONS)})")

@@ -132,7 +132,8 @@ def load_emodb(root, *, emotions=None, merge_calm=False) -> Bunch:
 
 @corpus_doc("emodb")
 def fetch_emodb(
-    *, data_home=None, download_if_missing=True, emotions=None, merge_calm=False
+    *, data_home=None, download_if_missing=True, emotions=None, merge_calm=False,
+    allow_http=False,
 ) -> Bunch:
     """Download (once) and load EmoDB from its authors' site.
 
@@ -147,7 +148,8 @@ def fetch_emodb(
     The authors publish no checksum, and their host serves plain HTTP only (it offers no
     TLS), so no SHA-256 is pinned: integrity rests on the zip's per-file CRC-32 and on the
     exact clip and speaker counts. Only the WAV files and the release's label files are
-    published.
+    published. Downloading therefore needs ``allow_http=True`` (``sklearn-ser ... --fetch
+    --allow-http``): plain http is never used unless asked for.
 
     {{references}}
 
@@ -158,4 +160,5 @@ def fetch_emodb(
     >>> len(data.frame)  # doctest: +SKIP
     535
     """
-    return fetch_corpus("emodb", data_home, download_if_missing, emotions, merge_calm)
+    return fetch_corpus("emodb", data_home, download_if_missing, emotions, merge_calm,
+                        allow_http=allow_http)
