@@ -240,7 +240,8 @@ def check_same_features(n=5) -> dict:
     """Per feature, the largest difference between the seed's and the transformer's values on
     clean clips, relative to the largest value of that feature."""
     from sklearn_ser import AudioFeatureTransformer
-    from sklearn_ser.audio import condition, load_audio
+    from sklearn_ser.frontend.condition import condition
+    from sklearn_ser.frontend.decode import load_audio
 
     aft = AudioFeatureTransformer(sr=SR, duration=DURATION, top_db=None, features=FEATURES,
                                   n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS, n_mfcc=N_MFCC)

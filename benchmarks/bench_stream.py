@@ -110,7 +110,7 @@ def child(mode: str, model_path: str, wav: str, out: str) -> None:
     reset_peak_rss()  # from here VmHWM is the peak of the analysis alone
     start, cpu = time.perf_counter(), time.process_time()
     if mode == "whole file":
-        from sklearn_ser.audio import load_audio
+        from sklearn_ser.frontend.decode import load_audio
         from sklearn_ser.windows import window_bounds
 
         y = load_audio(wav, SR)

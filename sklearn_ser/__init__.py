@@ -22,13 +22,13 @@ __version__ = "0.1.0.dev0"
 
 # Public name -> the module that defines it, imported on first use: TensorFlow takes seconds
 # to import, the optional extras (opensmile, torch/transformers) may be missing, and joblib
-# workers, which only need sklearn_ser.clip_pipeline, would otherwise import everything.
+# workers, which only need sklearn_ser.frontend.clip, would otherwise import everything.
 _LAZY = {
-    "AudioFeatureTransformer": ".transformer",
-    "OpenSmileTransformer": ".smile",
+    "AudioFeatureTransformer": ".transformers.audio_features",
+    "OpenSmileTransformer": ".transformers.smile",
     "SERClassifier": ".classifier",
-    "SpeechEmbeddingTransformer": ".embeddings",
-    "WhisperTransformer": ".whisper",
+    "SpeechEmbeddingTransformer": ".transformers.embeddings",
+    "WhisperTransformer": ".transformers.whisper",
     "load": ".persistence",
     "load_pretrained": ".pretrained",
     "make_fusion_classifier": ".fusion",

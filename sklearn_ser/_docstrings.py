@@ -45,7 +45,7 @@ SECTIONS: Mapping[str, str] = {
     ),
     "truncated": (
         "A file holding fewer samples than its header declares (cut short by a failed copy\n"
-        "or download, or forged) raises an :class:`~sklearn_ser.audio.AudioInputError`\n"
+        "or download, or forged) raises an :class:`~sklearn_ser.frontend.decode.AudioInputError`\n"
         "naming it; ``\"warn\"`` uses the samples present and warns."
     ),
     # the audio transformers' fit, transform and fit_transform

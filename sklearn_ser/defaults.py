@@ -50,7 +50,7 @@ LEARNING_RATE = 1e-3
 VALIDATION_FRACTION = None
 
 #: The default selection of augmentations (the seed recipe's), by name. The vocabulary, name
-#: -> function, is :data:`sklearn_ser.augment.AUGMENTATIONS`; importing it here would load
+#: -> function, is :data:`sklearn_ser.frontend.augment.AUGMENTATIONS`; importing it here would load
 #: SciPy, so the names are checked against it by the tests instead.
 AUGMENTATIONS = ("noise", "stretch_pitch", "shift", "echo", "reverb")
 #: Seconds every clip is trimmed, padded or cropped to.

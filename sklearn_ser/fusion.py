@@ -17,8 +17,8 @@ from sklearn.pipeline import Pipeline
 
 from . import defaults
 from .classifier import SERClassifier
-from .smile import make_functionals_pipeline
-from .transformer import AudioFeatureTransformer
+from .transformers.audio_features import AudioFeatureTransformer
+from .transformers.smile import make_functionals_pipeline
 
 __all__ = ["make_fusion_classifier"]
 
@@ -32,7 +32,7 @@ def make_fusion_classifier(*, augment=defaults.AUGMENTATIONS, arch=defaults.ARCH
 
     - ``"deep"``: ``Pipeline([("features", AudioFeatureTransformer(augment=augment)),
       ("clf", SERClassifier(arch))])``, the library's target pipeline;
-    - ``"compare"``: :func:`~sklearn_ser.smile.make_functionals_pipeline`, i.e.
+    - ``"compare"``: :func:`~sklearn_ser.transformers.smile.make_functionals_pipeline`, i.e.
       ``Pipeline([("features", OpenSmileTransformer(feature_set)), ("scale",
       StandardScaler()), ("clf", LogisticRegression(C, class_weight="balanced"))])``.
 

@@ -7,7 +7,7 @@ through the fitted pipeline as one clip, and the recording's emotion distributio
 of the window probabilities.
 
 A recording is streamed, never held whole: a file is decoded in blocks (checked by
-:func:`sklearn_ser.decode.load_audio`, block by block), resampled by one soxr stream whose
+:func:`sklearn_ser.frontend.decode.load_audio`, block by block), resampled by one soxr stream whose
 output equals whole-file resampling sample for sample, cut into windows as the samples
 arrive, and the windows are classified in batches. Memory follows one block, one window and
 one batch, whatever the length of the recording.
@@ -23,8 +23,8 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from ._window_stream import Windower, array_blocks, file_blocks, resampled
-from .decode import MAX_SR, MIN_SR, audio_info, check_waveform
+from .frontend.decode import MAX_SR, MIN_SR, audio_info, check_waveform
+from .frontend.stream import Windower, array_blocks, file_blocks, resampled
 
 __all__ = ["RecordingAnalysis", "analyse_recording", "audio_transformer", "window_bounds",
            "window_rate"]
@@ -206,7 +206,7 @@ def analyse_recording(model, recording, *, window: float | None = None,
         and ending in a classifier with ``predict_proba`` (what ``sklearn-ser train`` saves).
     recording : str, path-like or array-like
         An audio file, or a waveform at ``sr`` Hz (mono, or multichannel in the convention
-        of :func:`sklearn_ser.audio.check_waveform`).
+        of :func:`sklearn_ser.frontend.decode.check_waveform`).
     window : float, default=None
         Window length in seconds; None uses the transformer's ``duration``. It cannot exceed
         that duration, because the transformer would crop each window to it.

@@ -13,7 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # Tests import opensmile themselves (to compare with it), after other modules imported
 # TensorFlow: its C library must be bound first, as the library does (see _smile_worker).
-from sklearn_ser._smile_worker import _load_smile_library_first
+from sklearn_ser.frontend.smile_clip import _load_smile_library_first
 
 _load_smile_library_first()
 

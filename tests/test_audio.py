@@ -2,14 +2,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sklearn_ser.audio import (
-    AudioInputError,
-    check_waveform,
+from sklearn_ser.frontend.condition import (
     condition,
     fix_length,
-    load_audio,
     peak_normalize,
     trim_silence,
+)
+from sklearn_ser.frontend.decode import (
+    AudioInputError,
+    check_waveform,
+    load_audio,
 )
 
 

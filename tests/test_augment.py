@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sklearn_ser.augment import (
+from sklearn_ser.frontend.augment import (
     AUGMENTATIONS,
     echo,
     noise,

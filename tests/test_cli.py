@@ -167,8 +167,8 @@ def test_output_paths_checked_before_any_work(capsys, tmp_path, command, option,
 
 
 def test_user_error_is_one_line_but_a_bug_keeps_its_traceback(capsys, monkeypatch):
-    from sklearn_ser.audio import AudioInputError
     from sklearn_ser.cli import train
+    from sklearn_ser.frontend.decode import AudioInputError
 
     def corrupt(args, console):
         raise AudioInputError("'x.wav' cannot be decoded")

@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 
 from sklearn_ser import AudioFeatureTransformer
 from sklearn_ser.datasets import make_emotional_speech
-from sklearn_ser.features import FEATURES, register_feature
+from sklearn_ser.frontend.features import FEATURES, register_feature
 
 
 @pytest.fixture(scope="module")

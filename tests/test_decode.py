@@ -12,9 +12,8 @@ from _wav import wav_bytes, with_field
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_ser import AudioFeatureTransformer
-from sklearn_ser.audio import AudioInputError, check_waveform, load_audio
-from sklearn_ser.decode import audio_info
-from sklearn_ser.inputs import clip_sources, content_key, decode_source
+from sklearn_ser.frontend.decode import AudioInputError, audio_info, check_waveform, load_audio
+from sklearn_ser.frontend.inputs import clip_sources, content_key, decode_source
 
 
 def small(**kwargs):

@@ -11,7 +11,7 @@ import pytest
 from _wav import FIELDS, wav_bytes, with_field
 
 from sklearn_ser import AudioFeatureTransformer
-from sklearn_ser.audio import AudioInputError
+from sklearn_ser.frontend.decode import AudioInputError
 
 N_MUTATIONS = 300
 TIME_BOUND_S = 2.0

@@ -74,7 +74,9 @@ def test_docs_contain_measured_tables_gallery_and_api(built_docs):
         assert (out / "auto_examples" / f"{stem}.html").exists(), stem
     for page in ("sklearn_ser.AudioFeatureTransformer", "sklearn_ser.SERClassifier",
                  "sklearn_ser.model_selection.LeaveOneCorpusOut",
-                 "sklearn_ser.datasets.make_emotional_speech", "sklearn_ser.audio.load_audio",
-                 "sklearn_ser.augment.noise", "sklearn_ser.features.extract_features"):
+                 "sklearn_ser.datasets.make_emotional_speech",
+                 "sklearn_ser.frontend.decode.load_audio", "sklearn_ser.frontend.augment.noise",
+                 "sklearn_ser.frontend.features.extract_features",
+                 "sklearn_ser.frontend.views.make_views"):
         assert (out / "generated" / f"{page}.html").exists(), page
     assert (out / "corpora.html").exists()

@@ -14,12 +14,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
 from sklearn_ser import AudioFeatureTransformer, SpeechEmbeddingTransformer
-from sklearn_ser.audio import AudioInputError
+from sklearn_ser.frontend.decode import AudioInputError
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from sklearn_ser import embeddings as embeddings_module  # noqa: E402
+from sklearn_ser.transformers import embeddings as embeddings_module  # noqa: E402
 
 SR = 16000
 TINY_CONV = dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,

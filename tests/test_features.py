@@ -2,7 +2,7 @@ import librosa
 import numpy as np
 import pytest
 
-from sklearn_ser.features import (
+from sklearn_ser.frontend.features import (
     FEATURES,
     VOICING_THRESHOLD,
     FeatureParams,
@@ -59,7 +59,7 @@ def test_zcr_rms_centroid_match_librosa(signal):
 
 
 def test_stft_is_computed_once_for_all_spectral_features(signal, monkeypatch):
-    import sklearn_ser.features as features_module
+    import sklearn_ser.frontend.features as features_module
 
     calls = []
     real_stft = features_module.stft
@@ -123,7 +123,7 @@ def test_deltas_match_librosa(rng, n_samples):
 def test_delta_operator_is_librosas_savitzky_golay_filter(n_frames):
     from scipy.signal import savgol_filter
 
-    from sklearn_ser.dsp import _delta_operator
+    from sklearn_ser.frontend.dsp import _delta_operator
 
     x = np.random.default_rng(n_frames).standard_normal((n_frames, 3))
     mode = "interp" if n_frames >= 9 else "nearest"

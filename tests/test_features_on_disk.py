@@ -52,7 +52,7 @@ def test_output_shape_of_stats_output():
 ])
 def test_out_of_the_wrong_kind_is_refused_before_any_clip(make, error, message, monkeypatch):
     aft = AudioFeatureTransformer(duration=0.5).fit(_waves(4))
-    monkeypatch.setattr("sklearn_ser.transformer.map_clips",
+    monkeypatch.setattr("sklearn_ser.transformers.audio_features.map_clips",
                         lambda *a, **k: pytest.fail("extraction started"))
     with pytest.raises(error, match=f"Parameter 'out'.*{message}"):
         aft.transform(_waves(4), out=make(aft.output_shape(4)))

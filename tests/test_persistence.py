@@ -280,7 +280,8 @@ def test_foreign_estimators_are_refused_at_save(tmp_path):
     # a scikit-learn estimator holding the library's own goes to skops, which would need them
     search = GridSearchCV(make_pipeline(_stats(), LogisticRegression()),
                           {"logisticregression__C": [1.0]})
-    with pytest.raises(TypeError, match=r"sklearn_ser\.transformer\.AudioFeatureTransformer"):
+    qualname = r"sklearn_ser\.transformers\.audio_features\.AudioFeatureTransformer"
+    with pytest.raises(TypeError, match=qualname):
         save(search, tmp_path / "search.skser")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         save(StandardScaler(), tmp_path / "no" / "x.skser")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from sklearn_ser import AudioFeatureTransformer
-from sklearn_ser.audio import AudioContentWarning, AudioInputError, check_waveform
-from sklearn_ser.inputs import clip_sources, decode_source
+from sklearn_ser.frontend.decode import AudioContentWarning, AudioInputError, check_waveform
+from sklearn_ser.frontend.inputs import clip_sources, decode_source
 
 SR = 16000
 

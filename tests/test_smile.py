@@ -16,13 +16,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_ser import AudioFeatureTransformer
-from sklearn_ser.audio import AudioInputError, resample, trim_silence
+from sklearn_ser.frontend.condition import trim_silence
+from sklearn_ser.frontend.decode import AudioInputError, resample
 
 opensmile = pytest.importorskip("opensmile")
 
-import sklearn_ser._smile_worker as smile_worker  # noqa: E402
+import sklearn_ser.frontend.smile_clip as smile_worker  # noqa: E402
 from sklearn_ser import OpenSmileTransformer  # noqa: E402
-from sklearn_ser.smile import make_functionals_pipeline  # noqa: E402
+from sklearn_ser.transformers.smile import make_functionals_pipeline  # noqa: E402
 
 SR = 16000
 
@@ -214,7 +215,7 @@ def test_missing_opensmile_gives_the_extra_to_install(monkeypatch, tone):
 
 def test_importing_the_package_does_not_import_opensmile():
     code = ("import sys, sklearn_ser; sklearn_ser.OpenSmileTransformer(); "
-            "print('opensmile' in sys.modules, 'sklearn_ser.smile' in sys.modules)")
+            "print('opensmile' in sys.modules, 'sklearn_ser.transformers.smile' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
 

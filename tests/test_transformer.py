@@ -12,8 +12,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
 from sklearn_ser import AudioFeatureTransformer
-from sklearn_ser.audio import AudioInputError
 from sklearn_ser.defaults import AUGMENTATIONS as AUGMENT
+from sklearn_ser.frontend.decode import AudioInputError
 
 
 def small(**kwargs):
@@ -141,10 +141,10 @@ def test_stats_output_allows_variable_duration(wav_dir):
 @pytest.fixture
 def clip_calls(monkeypatch):
     """The clips whose features were computed (not served from a cache), in call order."""
-    import sklearn_ser.transformer as mod
+    import sklearn_ser.transformers.audio_features as mod
 
     calls = []
-    real = mod._clip_features
+    real = mod.clip_features
 
     def counting(source, config, seed):
         calls.append(source.value)
@@ -153,7 +153,7 @@ def clip_calls(monkeypatch):
     # joblib.Memory names the cache after the function: keep the real one's name
     counting.__module__ = real.__module__
     counting.__qualname__ = real.__qualname__
-    monkeypatch.setattr(mod, "_clip_features", counting)
+    monkeypatch.setattr(mod, "clip_features", counting)
     return calls
 
 
@@ -336,7 +336,7 @@ def test_built_in_extraction_imports_neither_librosa_nor_scipy_signal():
 def test_extraction_runs_blas_single_threaded_and_restores_it(rng):
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from sklearn_ser.features import FEATURES, register_feature
+    from sklearn_ser.frontend.features import FEATURES, register_feature
 
     seen = []
 
@@ -364,7 +364,7 @@ def test_gc_is_frozen_in_worker_processes_only(wav_dir):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    import sklearn_ser.clip_pipeline as mod
+    import sklearn_ser.frontend.clip as mod
 
     frozen = gc.get_freeze_count()
     small(n_jobs=1).fit_transform(wav_dir)
@@ -379,7 +379,7 @@ def test_gc_is_frozen_in_worker_processes_only(wav_dir):
 
 def test_worker_imports_neither_scikit_learn_nor_pandas():
     # what a joblib worker imports to run one clip: start-up cost of every n_jobs > 1 call
-    code = ("import sys, sklearn_ser, sklearn_ser.clip_pipeline; "
+    code = ("import sys, sklearn_ser, sklearn_ser.frontend.clip; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'sklearn', 'pandas', 'tensorflow', 'keras', 'librosa'}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -461,7 +461,7 @@ def spectral_peak_bin(ctx):
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_registered_custom_feature_works_in_parallel_workers(wav_dir, n_jobs):
     # workers never see the main process's registry: they receive the feature objects
-    from sklearn_ser.features import FEATURES, register_feature
+    from sklearn_ser.frontend.features import FEATURES, register_feature
 
     register_feature("peak_bin", spectral_peak_bin, ["peak_bin"])
     try:

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from sklearn_ser import WhisperTransformer
-from sklearn_ser.audio import AudioInputError
 from sklearn_ser.backbones import (
     BACKBONES,
     Backbone,
@@ -22,7 +21,8 @@ from sklearn_ser.backbones import (
     resolve_backbone,
 )
 from sklearn_ser.backbones._ct2file import encoder_layers, read_variables, truncate_encoder
-from sklearn_ser.whisper import clear_embedding_cache
+from sklearn_ser.frontend.decode import AudioInputError
+from sklearn_ser.transformers.whisper import clear_embedding_cache
 
 BASE = BACKBONES["whisper-base"]
 
@@ -80,7 +80,7 @@ def test_a_middle_layer_runs_the_encoder_cut_after_it(clips, tmp_path, monkeypat
 
 
 def test_cross_validation_embeds_each_clip_once(clips, monkeypatch):
-    from sklearn_ser import whisper
+    from sklearn_ser.transformers import whisper
 
     calls = []
     real = whisper.encode

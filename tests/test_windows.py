@@ -11,9 +11,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_ser import AudioFeatureTransformer, _window_stream, windows
-from sklearn_ser._window_stream import Windower, resampled
-from sklearn_ser.audio import AudioInputError, load_audio, resample
+from sklearn_ser import AudioFeatureTransformer, windows
+from sklearn_ser.frontend import stream as _window_stream
+from sklearn_ser.frontend.decode import AudioInputError, load_audio, resample
+from sklearn_ser.frontend.stream import Windower, resampled
 from sklearn_ser.windows import (
     analyse_recording,
     audio_transformer,

@@ -2,8 +2,9 @@
 
 The functionals of every clip are computed once (:func:`harness.cached_functionals`: the
 decoded signal at the file's own rate, what ``opensmile.Smile.process_file`` gives), then
-the classic anchor of :func:`sklearn_ser.smile.make_functionals_pipeline` (its scaler and
-estimator, on the cached functionals) is cross-validated with ``GroupKFold(--cv)`` by speaker:
+the classic anchor of :func:`sklearn_ser.transformers.smile.make_functionals_pipeline` (its
+scaler and estimator, on the cached functionals) is cross-validated with ``GroupKFold(--cv)``
+by speaker:
 
 - ``logreg``: ``StandardScaler`` + ``LogisticRegression(C=defaults.FUNCTIONALS_C, balanced)``;
 - ``svc``: ``StandardScaler`` + ``SVC(C=1, kernel="rbf", class_weight="balanced")``.
@@ -27,7 +28,7 @@ import harness
 from sklearn.model_selection import GroupKFold, cross_validate
 from sklearn.svm import SVC
 
-from sklearn_ser.smile import make_functionals_pipeline
+from sklearn_ser.transformers.smile import make_functionals_pipeline
 
 FEATURE_SETS = ("ComParE_2016", "eGeMAPSv02")
 

@@ -80,7 +80,7 @@ def _transformer(args, features, augment):
     if args.augment is not None and augment is not None:
         raise CommandError("--augment: Whisper frames are computed on the clean clips only; "
                            "leave --augment out (or give --augment none).")
-    from ..whisper import WhisperTransformer
+    from ..transformers.whisper import WhisperTransformer
 
     # trimmed like the mel frames, so that the same --duration holds the same speech
     return WhisperTransformer(pooling="none", duration=args.duration, top_db=defaults.TOP_DB)

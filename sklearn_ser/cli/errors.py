@@ -18,7 +18,7 @@ class CommandError(Exception):
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """The exception types ``main`` reports as a single ``error:`` line."""
-    from ..audio import AudioInputError
+    from ..frontend.decode import AudioInputError
     from ..persistence import ModelFileError
 
     # OSError: missing, unreadable or unwritable files and failed downloads (DownloadError)

@@ -6,7 +6,7 @@ The ``--features`` vocabulary and the classical pipelines live in :mod:`.feature
 from __future__ import annotations
 
 from .. import defaults
-from ..augment import AUGMENTATIONS
+from ..frontend.augment import AUGMENTATIONS
 from . import options
 from .errors import CommandError
 from .features import make_features

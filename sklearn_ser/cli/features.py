@@ -89,13 +89,13 @@ def make_features(features: FeatureSet, *, duration, augment, n_jobs, random_sta
 
     ``memory`` (a folder) caches the features of each clip (``compare --cache``).
     """
-    from ..transformer import AudioFeatureTransformer
+    from ..transformers.audio_features import AudioFeatureTransformer
 
     if features.kind == "frames":
         return AudioFeatureTransformer(duration=duration, augment=augment, n_jobs=n_jobs,
                                        random_state=random_state, verbose=verbose,
                                        memory=memory)
-    from ..smile import OpenSmileTransformer
+    from ..transformers.smile import OpenSmileTransformer
 
     if features.per_clip:
         if augment:
@@ -117,7 +117,7 @@ def make_features(features: FeatureSet, *, duration, augment, n_jobs, random_sta
 def classical_pipeline(features: FeatureSet, estimator: str, *, n_jobs=None,
                        random_state=None, verbose=0, memory=None):
     """``Pipeline([features, StandardScaler, estimator])`` on openSMILE functionals."""
-    from ..smile import make_functionals_pipeline
+    from ..transformers.smile import make_functionals_pipeline
 
     final = None  # the logistic regression of defaults.FUNCTIONALS_C
     if estimator == "svc":

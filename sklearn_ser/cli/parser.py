@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from .. import __version__, defaults
-from ..augment import AUGMENTATIONS
 from ..datasets import (
     AUDIO_EXTENSIONS,
     COMMON_EMOTIONS,
@@ -14,6 +13,7 @@ from ..datasets import (
     EMOTIONS,
     list_corpora,
 )
+from ..frontend.augment import AUGMENTATIONS
 from . import options
 from .features import ESTIMATORS
 from .model_file import RUNTIME_CHOICES

@@ -6,9 +6,8 @@ import os
 import warnings
 from pathlib import Path
 
-from ..audio import AudioInputError
 from ..datasets import AUDIO_EXTENSIONS
-from ..decode import audio_info
+from ..frontend.decode import AudioInputError, audio_info
 from ..progress import Progress
 from .errors import CommandError, one_line
 from .model_file import load_for_runtime, set_runtime

@@ -26,12 +26,13 @@ from ._policy import CallerParams, check_attribute
 
 #: Classes stored natively (public name -> module, class). Their children may be Keras models.
 NATIVE_CLASSES = {
-    "sklearn_ser.AudioFeatureTransformer": ("sklearn_ser.transformer", "AudioFeatureTransformer"),
+    "sklearn_ser.AudioFeatureTransformer": ("sklearn_ser.transformers.audio_features",
+                                            "AudioFeatureTransformer"),
     "sklearn_ser.SERClassifier": ("sklearn_ser.classifier", "SERClassifier"),
-    "sklearn_ser.OpenSmileTransformer": ("sklearn_ser.smile", "OpenSmileTransformer"),
-    "sklearn_ser.SpeechEmbeddingTransformer": ("sklearn_ser.embeddings",
+    "sklearn_ser.OpenSmileTransformer": ("sklearn_ser.transformers.smile", "OpenSmileTransformer"),
+    "sklearn_ser.SpeechEmbeddingTransformer": ("sklearn_ser.transformers.embeddings",
                                                "SpeechEmbeddingTransformer"),
-    "sklearn_ser.WhisperTransformer": ("sklearn_ser.whisper", "WhisperTransformer"),
+    "sklearn_ser.WhisperTransformer": ("sklearn_ser.transformers.whisper", "WhisperTransformer"),
     "sklearn.pipeline.Pipeline": ("sklearn.pipeline", "Pipeline"),
     "sklearn.pipeline.FeatureUnion": ("sklearn.pipeline", "FeatureUnion"),
     "sklearn.ensemble.VotingClassifier": ("sklearn.ensemble", "VotingClassifier"),
@@ -245,7 +246,7 @@ class Encoder:
             self.fail(where, f"it holds a callable ({label}), which is code",
                       "Use a registered name instead (e.g. an architecture of "
                       "sklearn_ser.models.ARCHITECTURES or an augmentation of "
-                      "sklearn_ser.augment.AUGMENTATIONS), or joblib if you will only load "
+                      "sklearn_ser.frontend.AUGMENTATIONS), or joblib if you will only load "
                       "files you trust.")
         self.fail(where, f"it holds an object of type {name}")
 

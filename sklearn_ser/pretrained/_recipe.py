@@ -70,7 +70,7 @@ def recipe(*, layer=RECIPE_LAYER, C=RECIPE_C, random_state=0, **whisper_params) 
     >>> model.predict(X[:2]).tolist()
     ['calm', 'loud']
     """
-    from ..whisper import WhisperTransformer
+    from ..transformers.whisper import WhisperTransformer
 
     return Pipeline([
         ("features", WhisperTransformer(layer=layer, pooling="mean_std", **whisper_params)),

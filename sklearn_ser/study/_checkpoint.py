@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..inputs import content_key
+from ..frontend.inputs import content_key
 
 __all__ = ["Checkpoint", "config_key", "data_fingerprint", "describe_changes"]
 

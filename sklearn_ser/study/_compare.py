@@ -250,7 +250,7 @@ def _plan(X, y, groups, *, archs, cv, transformer, classifier_params, baselines,
     ensemble = bool(ensemble and archs)
     y, groups = _check_data(X, y, groups)
     if transformer is None:
-        from ..transformer import AudioFeatureTransformer
+        from ..transformers.audio_features import AudioFeatureTransformer
 
         transformer = AudioFeatureTransformer(augment=defaults.AUGMENTATIONS,
                                               random_state=random_state)

@@ -1,8 +1,8 @@
 """Signal-processing primitives shared by the views and the features.
 
 The short-time Fourier transform and its inverse, the phase vocoder, and the cached linear
-operators (mel filterbank, DCT, delta filter) that :mod:`sklearn_ser.features` derives
-every spectral feature from and :mod:`sklearn_ser.augment` stretches and shifts with. Each
+operators (mel filterbank, DCT, delta filter) that :mod:`sklearn_ser.frontend.features` derives
+every spectral feature from and :mod:`sklearn_ser.frontend.augment` stretches and shifts with. Each
 equals its librosa or SciPy counterpart up to float32 rounding (the docstrings and tests
 say which) and is written out rather than imported: librosa and scipy.signal would cost
 every parallel worker a second of start-up. Cached operators are read-only: every caller
@@ -18,7 +18,7 @@ import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .audio import fix_length
+from .condition import fix_length
 
 __all__ = ["hann_window", "istft", "mel_filterbank", "periodicity", "phase_vocoder", "power_of",
            "stft"]
@@ -44,7 +44,7 @@ def stft(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np, librosa
-    >>> from sklearn_ser.dsp import stft
+    >>> from sklearn_ser.frontend.dsp import stft
     >>> y = np.random.default_rng(0).standard_normal(4000).astype(np.float32)
     >>> D = stft(y, 512, 128)
     >>> D.shape, bool(np.allclose(D.T, librosa.stft(y, n_fft=512, hop_length=128), atol=1e-3))
@@ -108,7 +108,7 @@ def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0,
     Examples
     --------
     >>> import numpy as np, librosa
-    >>> from sklearn_ser.dsp import mel_filterbank
+    >>> from sklearn_ser.frontend.dsp import mel_filterbank
     >>> ours = mel_filterbank(16000, 512, 40)
     >>> ours.shape, bool(np.allclose(ours, librosa.filters.mel(sr=16000, n_fft=512, n_mels=40)))
     ((40, 257), True)
@@ -350,7 +350,7 @@ def periodicity(power: np.ndarray, sr: int, n_fft: int, fmin: float, fmax: float
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.dsp import periodicity, power_of, stft
+    >>> from sklearn_ser.frontend.dsp import periodicity, power_of, stft
     >>> t = np.arange(16000) / 16000
     >>> y = np.sign(np.sin(2 * np.pi * 150 * t)).astype(np.float32)  # a 150 Hz square wave
     >>> f0, voicing = periodicity(power_of(stft(y, 1024, 512)), 16000, 1024, 60, 500)

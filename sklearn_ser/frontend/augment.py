@@ -20,7 +20,7 @@ from numbers import Real
 import numpy as np
 import scipy.fft
 
-from ._docstrings import fill_doc
+from .._docstrings import fill_doc
 from .decode import audio_info, check_waveform, load_audio, resample
 from .dsp import istft, phase_vocoder, stft
 
@@ -83,7 +83,7 @@ def noise(y, sr, rng, *, snr_db=(15.0, 30.0), noise_files: Sequence | None = Non
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.augment import noise
+    >>> from sklearn_ser.frontend.augment import noise
     >>> y = np.sin(np.linspace(0, 2000, 16000)).astype(np.float32)
     >>> noisy = noise(y, 16000, np.random.default_rng(0), snr_db=20)
     >>> snr = 10 * np.log10(np.mean(y**2) / np.mean((noisy - y) ** 2))
@@ -124,7 +124,7 @@ def time_stretch(y: np.ndarray, rate: float) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.augment import time_stretch
+    >>> from sklearn_ser.frontend.augment import time_stretch
     >>> time_stretch(np.ones(16000, dtype=np.float32), 2.0).shape
     (8000,)
     """
@@ -152,7 +152,7 @@ def stretch_pitch(y, sr, rng, *, rate=(0.8, 1.2), n_steps=(-2.0, 2.0)):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.augment import stretch_pitch
+    >>> from sklearn_ser.frontend.augment import stretch_pitch
     >>> y = np.sin(2 * np.pi * 200 * np.arange(16000) / 16000).astype(np.float32)
     >>> stretch_pitch(y, 16000, np.random.default_rng(0), rate=2.0, n_steps=0).shape
     (8000,)
@@ -181,7 +181,7 @@ def shift(y, sr, rng, *, seconds=(-0.3, 0.3)):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.augment import shift
+    >>> from sklearn_ser.frontend.augment import shift
     >>> shift(np.arange(5.0), 1, np.random.default_rng(0), seconds=2).tolist()
     [3.0, 4.0, 0.0, 1.0, 2.0]
     """
@@ -209,7 +209,7 @@ def echo(y, sr, rng, *, delay=(0.1, 0.3), decay=(0.3, 0.6)):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.augment import echo
+    >>> from sklearn_ser.frontend.augment import echo
     >>> echo(np.array([1.0, 0, 0, 0]), 1, np.random.default_rng(0), delay=2, decay=0.5).tolist()
     [1.0, 0.0, 0.5, 0.0]
     """
@@ -246,7 +246,7 @@ def reverb(y, sr, rng, *, delay=(0.05, 0.15), decay=(0.2, 0.4), rt60=(0.2, 0.6),
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.augment import reverb
+    >>> from sklearn_ser.frontend.augment import reverb
     >>> y = np.zeros(8000, dtype=np.float32); y[0] = 1
     >>> out = reverb(y, 8000, np.random.default_rng(0))
     >>> out.shape, bool(np.abs(out[1000:]).sum() > 0)

@@ -7,7 +7,7 @@ shape ``(..., n_samples)``, so the augmented views of one clip share a single ba
 single filterbank product.
 
 Register a new feature with :func:`register_feature`. The transforms and operators
-themselves (STFT, mel filterbank, DCT, delta filter) live in :mod:`sklearn_ser.dsp`;
+themselves (STFT, mel filterbank, DCT, delta filter) live in :mod:`sklearn_ser.frontend.dsp`;
 ``stft``, ``hann_window`` and ``mel_filterbank`` are re-exported here, their home before.
 """
 
@@ -210,7 +210,7 @@ def register_feature(name: str, compute: Callable, names: Callable | list[str]) 
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.features import (FEATURES, FeatureParams, extract_features,
+    >>> from sklearn_ser.frontend.features import (FEATURES, FeatureParams, extract_features,
     ...                                   register_feature)
     >>> def peak_bin(ctx):  # index of the loudest STFT bin of each frame
     ...     return np.argmax(ctx.power, axis=-2)[..., np.newaxis, :].astype(np.float32)
@@ -405,7 +405,7 @@ def extract_features(y: np.ndarray, features, params: FeatureParams) -> np.ndarr
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.features import FeatureParams, extract_features
+    >>> from sklearn_ser.frontend.features import FeatureParams, extract_features
     >>> y = np.random.default_rng(0).standard_normal((2, 16000))
     >>> extract_features(y, ["zcr", "rms", "mfcc"], FeatureParams(n_mfcc=13)).shape
     (2, 63, 15)

@@ -20,11 +20,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from ._docstrings import fill_doc
-from .audio import AudioInputError, condition
-from .backbones import get_backbone, resolve_backbone
-from .backbones._resolve import encoder_folder
-from .backbones._whisper import (
+from .._docstrings import fill_doc
+from ..backbones import get_backbone, resolve_backbone
+from ..backbones._resolve import encoder_folder
+from ..backbones._whisper import (
     HOP_LENGTH,
     MAX_FRAMES,
     SAMPLE_RATE,
@@ -33,9 +32,11 @@ from .backbones._whisper import (
     load_encoder,
     log_mel,
 )
-from .clip_pipeline import READ_MARGIN
-from .extraction import FRONT_END_CONSTRAINTS, ClipFeaturesMixin
-from .inputs import clip_digest, clip_sources, decode_source
+from ..frontend.clip import READ_MARGIN
+from ..frontend.condition import condition
+from ..frontend.decode import AudioInputError
+from ..frontend.extraction import FRONT_END_CONSTRAINTS, ClipFeaturesMixin
+from ..frontend.inputs import clip_digest, clip_sources, decode_source
 
 __all__ = ["POOLINGS", "WhisperTransformer", "clear_embedding_cache"]
 
@@ -52,7 +53,7 @@ class _EmbeddingCache:
     """Least-recently-used results by (settings, clip content), bounded in bytes.
 
     Cross-validation calls ``transform`` on overlapping subsets of one corpus, once per
-    fold and per grid point; keyed by the clip's content (:func:`~sklearn_ser.inputs.
+    fold and per grid point; keyed by the clip's content (:func:`~sklearn_ser.frontend.inputs.
     clip_digest`) and every setting that changes the result, each clip is embedded once
     per process. Only the process's own memory is used: nothing is written to disk and no
     path is ever read back, so a cache cannot carry anything from one user to another.
@@ -95,7 +96,7 @@ def clear_embedding_cache() -> None:
 
     Examples
     --------
-    >>> from sklearn_ser.whisper import clear_embedding_cache
+    >>> from sklearn_ser.transformers.whisper import clear_embedding_cache
     >>> clear_embedding_cache()
     """
     _CACHE.clear()

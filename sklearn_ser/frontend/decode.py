@@ -107,7 +107,7 @@ def resample(y: np.ndarray, orig_sr: float, target_sr: float) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.audio import resample
+    >>> from sklearn_ser.frontend.decode import resample
     >>> resample(np.zeros(22050, dtype=np.float32), 22050, 16000).shape
     (16000,)
     """
@@ -175,7 +175,7 @@ def check_waveform(y, source="waveform") -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.audio import check_waveform
+    >>> from sklearn_ser.frontend.decode import check_waveform
     >>> left, right = np.ones(1000), np.zeros(1000)
     >>> check_waveform(np.stack([left, right])).shape          # (channels, n): librosa
     (1000,)
@@ -347,7 +347,7 @@ def load_audio(path, sr: int, *, max_duration: float | None = None, offset: floa
     Examples
     --------
     >>> import numpy as np, soundfile as sf, tempfile, os
-    >>> from sklearn_ser.audio import load_audio
+    >>> from sklearn_ser.frontend.decode import load_audio
     >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
     >>> sf.write(path, np.sin(np.linspace(0, 100, 8000)), 8000)
     >>> load_audio(path, sr=16000).shape

@@ -92,7 +92,7 @@ def clip_digest(source: ClipSource) -> str:
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.inputs import ClipSource, clip_digest
+    >>> from sklearn_ser.frontend.inputs import ClipSource, clip_digest
     >>> y = np.linspace(-0.5, 0.5, 1600)
     >>> as_float64 = clip_digest(ClipSource("wave", y, None, "X[0]"))
     >>> as_float64 == clip_digest(ClipSource("wave", y.astype(np.float32).tolist(), None, "X[1]"))
@@ -143,7 +143,7 @@ def clip_sources(estimator, X, *, reset: bool, content_keys: bool = False) -> li
 
     Python lists and tuples (and 1-D arrays of strings or objects, pandas Series) hold one
     clip per item: a path, or a waveform of any length in the channel convention of
-    :func:`sklearn_ser.audio.check_waveform`. Other array-likes are tables of equal-length
+    :func:`sklearn_ser.frontend.decode.check_waveform`. Other array-likes are tables of equal-length
     mono waveforms, one row per clip, validated like any scikit-learn input (so
     ``transform`` expects the width seen in ``fit``).
 
@@ -215,8 +215,8 @@ def decode_source(source: ClipSource, *, sr: int, input_sr: int | None = None,
         carry their own rate.
     max_duration : float or None, default=None
         Decode at most this many seconds from the start of a file (see
-        :func:`sklearn_ser.audio.load_audio`); None decodes it all. Waveforms are already in
-        memory and are returned whole.
+        :func:`sklearn_ser.frontend.decode.load_audio`); None decodes it all. Waveforms are
+        already in memory and are returned whole.
     truncated : {"error", "warn"}, default="error"
         What a file holding fewer samples than its header declares gives: an
         :class:`AudioInputError`, or a warning and the samples present.
@@ -240,7 +240,7 @@ def decode_source(source: ClipSource, *, sr: int, input_sr: int | None = None,
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.inputs import clip_sources, decode_source
+    >>> from sklearn_ser.frontend.inputs import clip_sources, decode_source
     >>> stereo_first = np.zeros((2, 8000), dtype=np.float32)   # librosa's (channels, n)
     >>> [source] = clip_sources(None, [stereo_first], reset=False)
     >>> decode_source(source, sr=16000, input_sr=8000).shape

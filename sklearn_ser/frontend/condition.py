@@ -1,10 +1,7 @@
-"""Audio conditioning: normalise, trim silence, fix length (decoding lives in :mod:`.decode`).
+"""Conditioning, the front end's second stage: normalise, trim silence, fix length.
 
-Every function here is pure (no hidden state, no randomness). Errors always name the
-offending file (or input row) and the reason, because a corpus of thousands of clips is
-unusable if a single bad file stops the run without saying which one. The decoding names
-(:func:`load_audio`, :func:`check_waveform`, ...) are re-exported here, their public home
-since the first release.
+Every function here is pure (no hidden state, no randomness) and takes a decoded waveform
+(:mod:`sklearn_ser.frontend.decode` makes them).
 """
 
 from __future__ import annotations
@@ -12,27 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .decode import (
-    AudioContentWarning,
-    AudioInputError,
-    check_waveform,
-    load_audio,
-    resample,
-    to_mono,
-)
-
-__all__ = [
-    "AudioContentWarning",
-    "AudioInputError",
-    "check_waveform",
-    "condition",
-    "fix_length",
-    "load_audio",
-    "peak_normalize",
-    "resample",
-    "to_mono",
-    "trim_silence",
-]
+__all__ = ["PAD_MODES", "condition", "fix_length", "peak_normalize", "trim_silence"]
 
 
 def peak_normalize(y: np.ndarray) -> np.ndarray:
@@ -67,7 +44,7 @@ def trim_silence(y: np.ndarray, top_db: float | None) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.audio import trim_silence
+    >>> from sklearn_ser.frontend.condition import trim_silence
     >>> y = np.concatenate([np.zeros(1000), np.ones(2000), np.zeros(1000)]).astype(np.float32)
     >>> trim_silence(y, top_db=30).shape  # cut at whole 128-sample hops around the speech
     (2560,)
@@ -127,7 +104,7 @@ def condition(y: np.ndarray, sr: int, *, duration: float | None, top_db: float |
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_ser.audio import condition
+    >>> from sklearn_ser.frontend.condition import condition
     >>> y = np.concatenate([np.zeros(4000), 0.5 * np.ones(8000), np.zeros(4000)])
     >>> out = condition(y, 16000, duration=1.0, top_db=30)
     >>> out.shape, float(out.max()), int(np.count_nonzero(out[:9000]))  # speech moved to the start

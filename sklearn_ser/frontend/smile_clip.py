@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio import AudioInputError, condition, fix_length, peak_normalize, trim_silence
-from .augment import apply_augmentation
-from .clip_pipeline import READ_MARGIN, _freeze_imports_in_worker
-from .decode import audio_info
+from .clip import READ_MARGIN, _freeze_imports_in_worker
+from .condition import condition, fix_length, peak_normalize, trim_silence
+from .decode import AudioInputError, audio_info
 from .inputs import decode_source
+from .views import make_views
 
 #: ``level`` -> name of the member of ``opensmile.FeatureLevel``.
 FEATURE_LEVELS = {
@@ -69,7 +69,7 @@ def _load_smile_library_first():
             continue
 
 
-def _import_opensmile():
+def import_opensmile():
     _load_smile_library_first()
     try:
         import opensmile
@@ -84,7 +84,7 @@ def _import_opensmile():
 _SMILES: dict = {}
 
 
-def _smile(feature_set: str, level: str):
+def get_smile(feature_set: str, level: str):
     """The ``opensmile.Smile`` of a feature set and level, built once per process.
 
     Building one parses the configuration files (~0.5 s); the object is not shipped to
@@ -92,7 +92,7 @@ def _smile(feature_set: str, level: str):
     """
     key = (feature_set, level)
     if key not in _SMILES:
-        opensmile = _import_opensmile()
+        opensmile = import_opensmile()
         _SMILES[key] = opensmile.Smile(
             feature_set=opensmile.FeatureSet[feature_set],
             feature_level=opensmile.FeatureLevel[FEATURE_LEVELS[level]],
@@ -101,7 +101,7 @@ def _smile(feature_set: str, level: str):
 
 
 @dataclass(frozen=True)
-class _SmileConfig:
+class SmileConfig:
     """What a worker needs to turn one clip into openSMILE features (picklable, hashable)."""
 
     feature_set: str
@@ -117,7 +117,7 @@ class _SmileConfig:
     truncated: str = "error"
 
 
-def _decode(source, config: _SmileConfig) -> tuple[np.ndarray, int]:
+def _decode(source, config: SmileConfig) -> tuple[np.ndarray, int]:
     """The clip's waveform and its rate: resampled to ``config.sr``, or at its own rate."""
     max_duration = None if config.duration is None else config.duration + READ_MARGIN
     if config.sr is not None:
@@ -145,7 +145,7 @@ def _to_16bit_range(y: np.ndarray, label: str, normalize: bool) -> np.ndarray:
     return np.clip(y, -1.0, _INT16_PEAK)
 
 
-def _condition(y: np.ndarray, sr: int, label: str, config: _SmileConfig) -> np.ndarray:
+def _condition(y: np.ndarray, sr: int, label: str, config: SmileConfig) -> np.ndarray:
     if config.normalize:
         y = condition(y, sr, duration=config.duration, top_db=config.top_db,
                       pad_mode=config.pad_mode)
@@ -156,9 +156,9 @@ def _condition(y: np.ndarray, sr: int, label: str, config: _SmileConfig) -> np.n
     return _to_16bit_range(y, label, config.normalize)
 
 
-def _run_smile(y: np.ndarray, sr: int, label: str, config: _SmileConfig) -> np.ndarray:
+def _run_smile(y: np.ndarray, sr: int, label: str, config: SmileConfig) -> np.ndarray:
     """openSMILE on one waveform: (n_features,) functionals or (n_frames, n_features) LLDs."""
-    smile = _smile(config.feature_set, config.level)
+    smile = get_smile(config.feature_set, config.level)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "Segment too short": refused below
         out = smile(y[np.newaxis], sr)[0].T  # (n_frames, n_features)
@@ -180,18 +180,14 @@ def _run_smile(y: np.ndarray, sr: int, label: str, config: _SmileConfig) -> np.n
     return out[: config.n_frames]
 
 
-def _smile_clip(source, config: _SmileConfig, seed):
+def smile_clip(source, config: SmileConfig, seed):
     """openSMILE features of one clip, and of its augmented views when ``seed`` is given."""
     _freeze_imports_in_worker()
     y, sr = _decode(source, config)
     y = _condition(y, sr, source.label, config)
     if seed is None:
         return _run_smile(y, sr, source.label, config)
-    views, peak = [y], np.float32(np.max(np.abs(y)))
-    for k, (_, func, params) in enumerate(config.augmentations):
-        # one generator per augmentation, as AudioFeatureTransformer draws them
-        rng = np.random.default_rng([seed, k])
-        aug = apply_augmentation(func, params, y, sr, rng, source.label)
-        # a view keeps the clean clip's peak: its level is not what the view varies
-        views.append(peak_normalize(fix_length(aug, y.size, config.pad_mode)) * peak)
+    # a view keeps the clean clip's peak: its level is not what the view varies
+    views = make_views(y, sr, config.augmentations, seed, label=source.label,
+                       pad_mode=config.pad_mode, peak=np.float32(np.max(np.abs(y))))
     return np.stack([_run_smile(v, sr, source.label, config) for v in views])

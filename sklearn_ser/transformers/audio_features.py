@@ -9,12 +9,12 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import defaults
-from ._docstrings import fill_doc
-from .augment import resolve_augmentations
-from .clip_pipeline import _clip_features, _Config
-from .decode import MAX_SR, MIN_SR
-from .extraction import (
+from .. import defaults
+from .._docstrings import fill_doc
+from ..frontend.augment import resolve_augmentations
+from ..frontend.clip import ClipConfig, clip_features
+from ..frontend.decode import MAX_SR, MIN_SR
+from ..frontend.extraction import (
     EXTRACTION_CONSTRAINTS,
     FRONT_END_CONSTRAINTS,
     ClipFeaturesMixin,
@@ -22,8 +22,8 @@ from .extraction import (
     map_clips,
     view_seeds,
 )
-from .features import FeatureParams, check_feature_names, feature_names, resolve_features
-from .inputs import clip_sources
+from ..frontend.features import FeatureParams, check_feature_names, feature_names, resolve_features
+from ..frontend.inputs import clip_sources
 
 __all__ = ["AudioFeatureTransformer"]
 
@@ -58,7 +58,7 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         rate outside 1000-384000 Hz is refused as damaged). None means the waveforms are
         already at ``sr``. A 2-D waveform is multichannel in either layout, ``(n_samples,
         n_channels)`` or librosa's ``(n_channels, n_samples)`` with at most 8 channels
-        (:func:`sklearn_ser.audio.check_waveform`), and is averaged to mono.
+        (:func:`sklearn_ser.frontend.decode.check_waveform`), and is averaged to mono.
     duration : float or None, default=2.0
         Clip length in seconds after trimming (padded as ``pad_mode`` says, or cropped at the
         end). None keeps each clip's length and is only allowed with ``output="stats"``.
@@ -78,7 +78,7 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         was: use it when ``duration`` is longer than most clips (:doc:`/accuracy` has the
         measured difference).
     features : sequence of str, default=("mel",)
-        Frame-level features from :data:`sklearn_ser.features.FEATURES`, concatenated in
+        Frame-level features from :data:`sklearn_ser.frontend.features.FEATURES`, concatenated in
         this order: ``zcr``, ``rms``, ``mfcc``, ``delta``, ``delta2`` (of the MFCCs), ``mel``
         (log-mel), ``pitch`` (F0 contour in octaves re 100 Hz and voicing strength: two
         columns), ``spectral_centroid``, ``spectral_bandwidth``, ``spectral_rolloff``,
@@ -102,7 +102,7 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         (:doc:`/accuracy` has the measured effect across corpora).
     augment : None or sequence, default=None
         Augmented views added by ``fit_transform`` only. Entries are names from
-        :data:`sklearn_ser.augment.AUGMENTATIONS` (``"noise"``, ``"stretch_pitch"``,
+        :data:`sklearn_ser.frontend.augment.AUGMENTATIONS` (``"noise"``, ``"stretch_pitch"``,
         ``"shift"``, ``"echo"``, ``"reverb"``), ``(name, params)`` pairs such as
         ``("noise", {"snr_db": (5, 15)})``, or callables ``f(y, sr, rng, **params)``.
     output : {"sequence", "stats"}, default="sequence"
@@ -231,8 +231,8 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         )
         return features, augmentations
 
-    def _config(self, augmentations) -> _Config:
-        return _Config(
+    def _config(self, augmentations) -> ClipConfig:
+        return ClipConfig(
             sr=self.sr,
             input_sr=self.input_sr,
             duration=self.duration,
@@ -350,6 +350,6 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
         seeds = view_seeds(self.random_state, sources) if augment else None
         if out is not None:
             out = check_out(out, self.output_shape(len(sources), augment=augment))
-        return map_clips(_clip_features, sources, config, seeds, n_jobs=self.n_jobs,
+        return map_clips(clip_features, sources, config, seeds, n_jobs=self.n_jobs,
                          memory=self.memory, verbose=self.verbose,
                          shape_hint="; with duration=None use output='stats'", out=out)

@@ -1,6 +1,6 @@
 """The per-clip pipeline: decode -> condition -> views -> features, for one clip.
 
-:func:`_clip_features` is what :class:`~sklearn_ser.AudioFeatureTransformer` runs for each
+:func:`clip_features` is what :class:`~sklearn_ser.AudioFeatureTransformer` runs for each
 clip, in the main process or a joblib worker. A worker process unpickles it and so imports
 this module and what it imports: NumPy, SciPy's FFT, soundfile and soxr, but neither
 scikit-learn nor pandas (the package's ``__init__`` imports nothing eagerly). That keeps a
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio import condition, fix_length, peak_normalize
-from .augment import apply_augmentation
+from .condition import condition
 from .features import FeatureParams, compute_features
 from .inputs import decode_source
+from .views import make_views
 
 #: With a fixed ``duration``, at most ``duration + READ_MARGIN`` seconds of a file are
 #: decoded: room for leading silence that trimming removes and for the resampler's filter at
@@ -31,7 +31,7 @@ READ_MARGIN = 10.0
 
 
 @dataclass(frozen=True)
-class _Config:
+class ClipConfig:
     """Everything a worker needs to turn one clip into features (picklable, hashable)."""
 
     sr: int
@@ -46,7 +46,7 @@ class _Config:
     truncated: str = "error"
 
 
-def _decode(source, config: _Config) -> np.ndarray:
+def _decode(source, config: ClipConfig) -> np.ndarray:
     max_duration = None if config.duration is None else config.duration + READ_MARGIN
     return decode_source(source, sr=config.sr, input_sr=config.input_sr,
                          max_duration=max_duration, truncated=config.truncated)
@@ -71,7 +71,7 @@ def _freeze_imports_in_worker():
         _gc_frozen = True
 
 
-def _clip_features(source, config: _Config, seed):
+def clip_features(source, config: ClipConfig, seed):
     """Features of one clip: (n_frames, n_features), or (n_views, ...) when ``seed`` is given."""
     _freeze_imports_in_worker()
     y = condition(_decode(source, config), config.sr, duration=config.duration,
@@ -79,13 +79,8 @@ def _clip_features(source, config: _Config, seed):
     if seed is None:
         views = y[np.newaxis]
     else:
-        views = [y]
-        for k, (_, func, params) in enumerate(config.augmentations):
-            # one generator per augmentation: adding or removing a kind leaves the others' draws
-            rng = np.random.default_rng([seed, k])
-            aug = apply_augmentation(func, params, y, config.sr, rng, source.label)
-            views.append(peak_normalize(fix_length(aug, y.size, config.pad_mode)))
-        views = np.stack(views)
+        views = make_views(y, config.sr, config.augmentations, seed, label=source.label,
+                           pad_mode=config.pad_mode)
     feats = compute_features(views, config.features, config.params)
     if config.stats:
         feats = np.concatenate([feats.mean(axis=-2), feats.std(axis=-2)], axis=-1)

@@ -14,7 +14,7 @@ from .decode import load_audio
 
 __all__ = ["Windower", "array_blocks", "file_blocks", "resampled"]
 
-# must equal the quality of sklearn_ser.decode.resample, which the whole-file path uses
+# must equal the quality of sklearn_ser.frontend.decode.resample, which the whole-file path uses
 _RESAMPLE_QUALITY = "HQ"
 
 

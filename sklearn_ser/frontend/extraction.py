@@ -5,7 +5,7 @@ inputs.clip_sources` has listed them: one call ``func(source, config, seed)`` pe
 through joblib (``n_jobs``) and an optional joblib cache (``memory``), each result written
 into a preallocated float32 array as it arrives. Main process only (it imports joblib's
 parallel machinery and scikit-learn's validation); the per-clip functions live in worker-safe
-modules such as :mod:`sklearn_ser.clip_pipeline`.
+modules such as :mod:`sklearn_ser.frontend.clip`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: ``_parameter_constraints`` of the front-end parameters every audio transformer takes:
-#: the clips are decoded (:mod:`sklearn_ser.inputs`) and conditioned the same way in all of
+#: the clips are decoded (:mod:`sklearn_ser.frontend.inputs`) and conditioned the same way in all of
 #: them, so the parameters accept the same values everywhere.
 FRONT_END_CONSTRAINTS = MappingProxyType({
     "input_sr": [Interval(Integral, MIN_SR, MAX_SR, closed="both"), None],
@@ -60,7 +60,7 @@ def view_seeds(random_state, sources) -> list[int]:
     """The seed of each clip's augmented views, from ``random_state`` and the clip itself.
 
     One number is drawn from ``random_state`` per call and combined with each clip's
-    :func:`~sklearn_ser.inputs.clip_digest` (its file's bytes, or its samples). A clip's
+    :func:`~sklearn_ser.frontend.inputs.clip_digest` (its file's bytes, or its samples). A clip's
     views therefore follow the clip, not its position in ``X``: with an int ``random_state``
     a clip has the same views in every fold of a cross-validation, and the cache key of
     ``memory`` (clip, parameters, seed) matches across folds, so each clip is augmented once.

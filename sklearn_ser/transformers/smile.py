@@ -1,6 +1,6 @@
 """OpenSmileTransformer: openSMILE's standard feature sets (eGeMAPS, ComParE, ...) as a transformer.
 
-The clips go through the library's own front end (:mod:`sklearn_ser.inputs`): the same input
+The clips go through the library's own front end (:mod:`sklearn_ser.frontend`): the same input
 forms, the same decoding and the same error messages as
 :class:`~sklearn_ser.AudioFeatureTransformer`. What differs is the default: openSMILE gets
 the decoded signal as it is, at the file's own sample rate, so that the functionals equal
@@ -16,19 +16,25 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import defaults
-from ._docstrings import fill_doc
-from ._smile_worker import FEATURE_LEVELS, _import_opensmile, _smile, _smile_clip, _SmileConfig
-from .augment import resolve_augmentations
-from .decode import MAX_SR, MIN_SR
-from .extraction import (
+from .. import defaults
+from .._docstrings import fill_doc
+from ..frontend.augment import resolve_augmentations
+from ..frontend.decode import MAX_SR, MIN_SR
+from ..frontend.extraction import (
     EXTRACTION_CONSTRAINTS,
     FRONT_END_CONSTRAINTS,
     ClipFeaturesMixin,
     map_clips,
     view_seeds,
 )
-from .inputs import clip_sources
+from ..frontend.inputs import clip_sources
+from ..frontend.smile_clip import (
+    FEATURE_LEVELS,
+    SmileConfig,
+    get_smile,
+    import_opensmile,
+    smile_clip,
+)
 
 __all__ = ["FEATURE_LEVELS", "OpenSmileTransformer", "make_functionals_pipeline"]
 
@@ -43,7 +49,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     signal goes to openSMILE as it is, at the file's own sample rate, so the functionals equal
     ``opensmile.Smile(feature_set, "Functionals").process_file(path)`` on a mono file: the
     figures papers report. Trimming, peak normalisation and a fixed length are options; they
-    reuse the conditioning functions of :mod:`sklearn_ser.audio`.
+    reuse the conditioning functions of :mod:`sklearn_ser.frontend.condition`.
 
     .. note::
         With ``augment`` set (low-level descriptors only), ``fit_transform`` differs from
@@ -79,7 +85,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         a frame or two more or fewer, which are cropped, or filled by repeating the last.
     top_db : float or None, default=None
         Trim leading and trailing audio quieter than this many dB below the peak
-        (:func:`sklearn_ser.audio.trim_silence`); None keeps the clip as it is.
+        (:func:`sklearn_ser.frontend.condition.trim_silence`); None keeps the clip as it is.
     normalize : bool, default=False
         Peak-normalise each clip (just below full scale: openSMILE reads 16-bit audio).
         Without it, samples beyond full scale (the overshoot of lossy codecs) are saturated
@@ -89,7 +95,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     augment : None or sequence, default=None
         Augmented views added by ``fit_transform`` (LLD levels only), as in
         :class:`~sklearn_ser.AudioFeatureTransformer`: names from
-        :data:`sklearn_ser.augment.AUGMENTATIONS`, ``(name, params)`` pairs or callables.
+        :data:`sklearn_ser.frontend.augment.AUGMENTATIONS`, ``(name, params)`` pairs or callables.
     truncated : {"error", "warn"}, default="error"
         {{truncated}}
     n_jobs : int or None, default=None
@@ -179,7 +185,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def _check_settings(self, sources) -> list:
-        opensmile = _import_opensmile()
+        opensmile = import_opensmile()
         if self.feature_set not in opensmile.FeatureSet.__members__:
             raise ValueError(
                 f"Parameter 'feature_set' is {self.feature_set!r}, not one of openSMILE's "
@@ -201,8 +207,8 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
             )
         return augmentations
 
-    def _config(self, augmentations=()) -> _SmileConfig:
-        return _SmileConfig(
+    def _config(self, augmentations=()) -> SmileConfig:
+        return SmileConfig(
             feature_set=self.feature_set, level=self.level, sr=self.sr, input_sr=self.input_sr,
             duration=self.duration, top_db=self.top_db, normalize=self.normalize,
             pad_mode=self.pad_mode, n_frames=getattr(self, "n_frames_", None),
@@ -219,7 +225,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         """
         augmentations = self._check_settings(clip_sources(self, X, reset=True))
         try:
-            smile = _smile(self.feature_set, self.level)
+            smile = get_smile(self.feature_set, self.level)
         except ValueError as exc:  # lld_deltas of a GeMAPS set
             raise ValueError(f"Parameters 'feature_set' and 'level': {exc}") from exc
         self.feature_names_out_ = np.asarray(smile.feature_names, dtype=object)
@@ -263,7 +269,7 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         sources = clip_sources(self, X, reset=False, content_keys=self.memory is not None)
         augmentations = self._check_settings(sources) if augment else ()
         seeds = view_seeds(self.random_state, sources) if augment else None
-        return map_clips(_smile_clip, sources, self._config(augmentations), seeds,
+        return map_clips(smile_clip, sources, self._config(augmentations), seeds,
                          n_jobs=self.n_jobs, memory=self.memory, verbose=self.verbose,
                          desc="openSMILE")
 
@@ -305,7 +311,7 @@ def make_functionals_pipeline(feature_set="eGeMAPSv02", *, estimator=None,
 
     Examples
     --------
-    >>> from sklearn_ser.smile import make_functionals_pipeline
+    >>> from sklearn_ser.transformers.smile import make_functionals_pipeline
     >>> pipe = make_functionals_pipeline("ComParE_2016")
     >>> [name for name, _ in pipe.steps]
     ['features', 'scale', 'clf']
