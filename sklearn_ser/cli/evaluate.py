@@ -15,7 +15,7 @@ from ..progress import is_terminal
 from .data import check_data_options, load_data
 from .errors import CommandError
 from .model_file import load_for_runtime, set_runtime
-from .options import check_output_dir
+from .output import check_output_folder
 from .parser import DEMO
 
 __all__ = ["run"]
@@ -35,7 +35,7 @@ def _print_evaluation(evaluation, labels, header):
 
 def run(args, console) -> int:
     check_data_options(args)
-    out = check_output_dir(args.out, "--out") if args.out else None
+    out = check_output_folder(args.out, "--out") if args.out else None
     model = load_for_runtime(args.model, args.runtime, console, trust_pickle=args.trust_pickle,
                              windows=False)
     transformer = model.steps[0][1]

@@ -14,7 +14,7 @@ from pathlib import Path
 from .._names import check_names
 from .errors import CommandError
 
-__all__ = ["check_output_dir", "check_output_file", "folds", "fraction", "n_jobs",
+__all__ = ["check_output_dir", "folds", "fraction", "n_jobs",
            "names", "positive_float", "positive_int"]
 
 
@@ -64,21 +64,6 @@ def _check_can_create(folder: Path, option: str, target: Path):
     if not os.access(existing, os.W_OK | os.X_OK):
         raise CommandError(f"{option}: '{target}' cannot be written: no permission to write "
                            f"in '{existing}'.")
-
-
-def check_output_file(path, option, *, example="out.png") -> Path:
-    """A file the command will write: not a folder, writable, its folder creatable.
-
-    Returns the path; the folder is not created (nothing is written before the work ends).
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise CommandError(f"{option}: '{path}' is a folder; give a file name such as "
-                           f"{example}.")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise CommandError(f"{option}: '{path}' exists and is not writable.")
-    _check_can_create(path.parent, option, path)
-    return path
 
 
 def check_output_dir(path, option) -> Path:

@@ -11,9 +11,9 @@ from ..frontend.decode import AudioInputError, audio_info
 from ..progress import Progress
 from .errors import CommandError, one_line
 from .model_file import load_for_runtime, set_runtime
-from .options import check_output_file
 from .output import (
     Failure,
+    check_output_target,
     plot_paths,
     predictions_csv,
     predictions_json,
@@ -130,8 +130,8 @@ def _analyse(model, files, args):
 
 
 def run(args, console) -> int:
-    plot = check_output_file(args.plot, "--plot", example="profile.png") if args.plot else None
-    csv = check_output_file(args.csv, "--csv", example="predictions.csv") if args.csv else None
+    plot = check_output_target(args.plot, "--plot", example="profile.png") if args.plot else None
+    csv = check_output_target(args.csv, "--csv", example="predictions.csv") if args.csv else None
     files = audio_files(args.paths)
     if args.model is None:
         from ..pretrained import MODEL_FILE, model_card
