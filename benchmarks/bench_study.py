@@ -62,7 +62,8 @@ def run_compare(code: Path, data: Path, out: Path, args: list[str]) -> dict:
     start = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=code, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    log = out.with_suffix(".log")
+    # kept after the temporary folder is gone: the progress lines and the phase times
+    log = Path(tempfile.gettempdir()) / f"bench_study_{revision(code)}_{os.getpid()}.log"
     log.write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         sys.exit(f"{code}: compare failed ({done.returncode}); see {log}")
@@ -73,7 +74,11 @@ def run_compare(code: Path, data: Path, out: Path, args: list[str]) -> dict:
             row = dict(zip(header, line.strip().split(",")))
             summary[row["model"]] = {"uar": float(row["uar_mean"]),
                                      "fit_time": float(row["fit_time_mean"])}
+    document = json.loads((out / "results.json").read_text())
+    phases = {k: round(v, 1) for k, v in (document.get("phase_times") or {}).items()}
+    extraction = document.get("extraction_time") or []
     return {"code": str(code), "revision": revision(code), "wall_s": round(wall, 1),
+            "extraction_s": round(sum(extraction), 1), "phase_times": phases, "log": str(log),
             "load_before": [round(x, 2) for x in load],
             "load_after": [round(x, 2) for x in os.getloadavg()],
             "command": shlex.join(["sklearn-ser", *command[3:]]), "summary": summary}
