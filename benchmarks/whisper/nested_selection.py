@@ -38,21 +38,29 @@ def standardise(X, keys):
     return out
 
 
-def fit_predict(Xtr, ytr, gtr, ctr, Xte, gte, cte, C, train_norm, test_norm):
-    """Train the head (standardisation per ``train_norm``), predict the test rows with the
-    test standardisation ``test_norm``: ``clip`` (the training statistics), ``corpus`` or
-    ``speaker`` (the test rows' own statistics: :func:`sklearn_ser.pretrained.adapt`)."""
+def fit(Xtr, ytr, gtr, ctr, C, train_norm):
+    """The head, trained on rows standardised per ``train_norm``, and the pooled training
+    statistics (what the pipeline's StandardScaler keeps)."""
     mean, scale = Xtr.mean(0), Xtr.std(0) + 1e-6
     if train_norm == "pooled":
         Ztr = (Xtr - mean) / scale
     else:
         Ztr = standardise(Xtr, gtr if train_norm == "speaker" else ctr)
     clf = LogisticRegression(C=C, class_weight="balanced", max_iter=3000).fit(Ztr, ytr)
+    return clf, mean, scale
+
+
+def predict(head, Xte, gte, cte, test_norm):
+    """Test rows standardised with the training statistics (``clip``) or their own, per
+    corpus or per speaker (what :func:`sklearn_ser.pretrained.adapt` does)."""
+    clf, mean, scale = head
     if test_norm == "clip":
-        Zte = (Xte - mean) / scale
-    else:
-        Zte = standardise(Xte, gte if test_norm == "speaker" else cte)
-    return clf.predict(Zte)
+        return clf.predict((Xte - mean) / scale)
+    return clf.predict(standardise(Xte, gte if test_norm == "speaker" else cte))
+
+
+def fit_predict(Xtr, ytr, gtr, ctr, Xte, gte, cte, C, train_norm, test_norm):
+    return predict(fit(Xtr, ytr, gtr, ctr, C, train_norm), Xte, gte, cte, test_norm)
 
 
 def uar(y, pred):
@@ -110,17 +118,19 @@ def loco():
         inner = {}
         for cand in candidates():
             layer, C, norm = cand
+            Xtr, ytr, gtr, ctr = stack(layer, train)
+            head = fit(Xtr, ytr, gtr, ctr, C, norm)
+            Xte, yte, gte, cte = data[layer][held]
             for t in tests:
-                Xtr, ytr, gtr, ctr = stack(layer, train)
-                Xte, yte, gte, cte = data[layer][held]
-                every[(cand, t)].append(uar(yte, fit_predict(Xtr, ytr, gtr, ctr, Xte, gte, cte,
-                                                             C, norm, t)))
-            # inner: the two training corpora, each left out in turn (adapted per speaker:
-            # what the shipped model is for on speech it never saw)
-            inner[cand] = {t: np.mean([uar(data[layer][b][1], fit_predict(
-                *data[layer][a], data[layer][b][0], data[layer][b][2],
-                data[layer][b][3], C, norm, t)) for a, b in (train, train[::-1])])
-                for t in tests}
+                every[(cand, t)].append(uar(yte, predict(head, Xte, gte, cte, t)))
+            # inner: each of the two training corpora left out in turn
+            inner_scores = {t: [] for t in tests}
+            for a, b in (train, train[::-1]):
+                head_a = fit(*data[layer][a], C, norm)
+                Xb, yb, gb, cb = data[layer][b]
+                for t in tests:
+                    inner_scores[t].append(uar(yb, predict(head_a, Xb, gb, cb, t)))
+            inner[cand] = {t: float(np.mean(v)) for t, v in inner_scores.items()}
         pick = {t: max(inner, key=lambda c, t=t: inner[c][t]) for t in tests}
         chosen.append({t: list(pick[t]) for t in tests})
         for t in tests:
