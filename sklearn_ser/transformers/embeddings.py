@@ -27,12 +27,10 @@ from ..frontend.condition import fix_length, trim_silence
 from ..frontend.decode import AudioInputError, audio_info
 from ..frontend.extraction import FRONT_END_CONSTRAINTS, ClipFeaturesMixin
 from ..frontend.inputs import clip_sources, decode_source
+from ._pooling import POOLINGS, PoolingMixin
 
 __all__ = ["POOLINGS", "SpeechEmbeddingTransformer"]
 
-#: ``pooling`` -> what one clip gives: a vector (mean; mean and standard deviation) over
-#: its frames, or the frame sequence itself.
-POOLINGS = ("mean", "mean_std", "none")
 
 
 if "transformers" not in sys.modules:
@@ -85,7 +83,7 @@ def _load(model: str, revision, local_files_only: bool, cache_dir, device: str):
 
 
 @fill_doc
-class SpeechEmbeddingTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
+class SpeechEmbeddingTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     """Frozen embeddings of a pretrained speech model, pooled for scikit-learn or as sequences.
 
     Each clip is read by the library's front end (the inputs, loading and error messages of
@@ -248,11 +246,7 @@ class SpeechEmbeddingTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstima
         {{clips_fit_sections}}
         """
         clip_sources(self, X, reset=True)
-        if self.pooling == "none" and self.duration is None:
-            raise ValueError(
-                "Parameter 'pooling'='none' returns frame sequences, whose length follows the "
-                "clip's: set 'duration' so that every clip gives the same number of frames."
-            )
+        self._check_pooling()
         torch, _ = _import_backend()
         self.device_ = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         network, extractor = self._network()
@@ -269,11 +263,7 @@ class SpeechEmbeddingTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstima
         if self.pooling == "none":
             n_samples = round(self.duration * self.sampling_rate_)
             self.n_frames_ = self._valid_frames(network, extractor, [n_samples])[0]
-        names = [f"emb_{i}" for i in range(self.hidden_size_)]
-        if self.pooling == "mean_std":
-            names = [f"emb_mean_{i}" for i in range(self.hidden_size_)] + [
-                f"emb_std_{i}" for i in range(self.hidden_size_)]
-        self.feature_names_out_ = np.asarray(names, dtype=object)
+        self._set_feature_names("emb", self.hidden_size_)
         return self
 
     def transform(self, X):
@@ -290,10 +280,7 @@ class SpeechEmbeddingTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstima
         torch, _ = _import_backend()
         sources = clip_sources(self, X, reset=False)
         network, extractor = self._network()
-        width = len(self.feature_names_out_)
-        shape = (len(sources), width) if self.n_frames_ is None else (
-            len(sources), self.n_frames_, width)
-        out = np.empty(shape, dtype=np.float32)
+        out = self._empty_output(len(sources))
         batches = self._batches(sources)
         for batch in tqdm(batches, desc="embeddings", disable=not self.verbose, unit="batch"):
             waves = {i: self._waveform(sources[i], network, extractor) for i in batch}
@@ -379,9 +366,3 @@ class SpeechEmbeddingTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstima
                   else hidden[self.layer]).float().cpu().numpy()
         return np.stack([self._pool(h[:n]) for h, n in zip(states, frames)])
 
-    def _pool(self, h: np.ndarray) -> np.ndarray:
-        if self.pooling == "none":
-            return h[: self.n_frames_]
-        if self.pooling == "mean":
-            return h.mean(axis=0)
-        return np.concatenate([h.mean(axis=0), h.std(axis=0)])

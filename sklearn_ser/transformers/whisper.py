@@ -37,12 +37,10 @@ from ..frontend.condition import condition
 from ..frontend.decode import AudioInputError
 from ..frontend.extraction import FRONT_END_CONSTRAINTS, ClipFeaturesMixin
 from ..frontend.inputs import clip_digest, clip_sources, decode_source
+from ._pooling import POOLINGS, PoolingMixin
 
 __all__ = ["POOLINGS", "WhisperTransformer", "clear_embedding_cache"]
 
-#: ``pooling`` -> what one clip gives: a vector over its frames (mean; mean and standard
-#: deviation), or the frame sequence itself.
-POOLINGS = ("mean", "mean_std", "none")
 #: Samples of Whisper's 30-s window; longer clips are encoded window by window.
 _WINDOW = MAX_FRAMES * HOP_LENGTH
 #: Clips decoded at a time: bounds the waveforms held in memory, not the batch.
@@ -103,7 +101,7 @@ def clear_embedding_cache() -> None:
 
 
 @fill_doc
-class WhisperTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
+class WhisperTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMixin, BaseEstimator):
     """Frames of Whisper's encoder (CTranslate2), pooled for scikit-learn or as sequences.
 
     Each clip goes through the library's front end (the inputs, decoding, resampling to
@@ -240,10 +238,7 @@ class WhisperTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         if not (1 <= self.layer <= spec.n_layers or self.layer == -1):
             raise ValueError(f"Parameter 'layer'={self.layer} is out of range: {self.backbone} "
                              f"has layers 1 to {spec.n_layers} (-1 is the last).")
-        if self.pooling == "none" and self.duration is None:
-            raise ValueError(
-                "Parameter 'pooling'='none' returns frame sequences, whose length follows the "
-                "clip's: set 'duration' so that every clip gives the same number of frames.")
+        self._check_pooling()
         self.n_layers_ = spec.n_layers if self.layer == -1 else int(self.layer)
         self.width_ = spec.width
         self.sampling_rate_ = SAMPLE_RATE
@@ -254,11 +249,7 @@ class WhisperTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
             self.n_frames_ = sum(encoder_frames(min(_WINDOW, n - s) // HOP_LENGTH)
                                  for s in range(0, n, _WINDOW))
         self._encoder()  # weights missing or altered: say so now, not at transform
-        names = [f"whisper_{i}" for i in range(self.width_)]
-        if self.pooling == "mean_std":
-            names = [f"whisper_mean_{i}" for i in range(self.width_)] + [
-                f"whisper_std_{i}" for i in range(self.width_)]
-        self.feature_names_out_ = np.asarray(names, dtype=object)
+        self._set_feature_names("whisper", self.width_)
         return self
 
     def transform(self, X):
@@ -275,10 +266,7 @@ class WhisperTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         sources = clip_sources(self, X, reset=False, content_keys=True)
         settings = self._settings()
         keys = [(settings, clip_digest(s)) for s in sources]
-        width = len(self.feature_names_out_)
-        shape = (len(sources), width) if self.n_frames_ is None else (
-            len(sources), self.n_frames_, width)
-        out = np.empty(shape, dtype=np.float32)
+        out = self._empty_output(len(sources))
         todo = []
         for i, key in enumerate(keys):
             hit = _CACHE.get(key)
@@ -360,12 +348,6 @@ class WhisperTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
             frames[i].append(hidden[k])
         return [self._pool(np.concatenate(f)) for f in frames]
 
-    def _pool(self, h: np.ndarray) -> np.ndarray:
-        if self.pooling == "none":
-            return h[: self.n_frames_]
-        if self.pooling == "mean":
-            return h.mean(axis=0)
-        return np.concatenate([h.mean(axis=0), h.std(axis=0)])
 
     def _encoder(self):
         spec = get_backbone(self.backbone)

@@ -1,0 +1,45 @@
+"""Pooling of a speech encoder's frames: the one vocabulary and rule of its transformers.
+
+:class:`~sklearn_ser.SpeechEmbeddingTransformer` and :class:`~sklearn_ser.WhisperTransformer`
+both turn a clip's encoder frames into a vector (``"mean"``, ``"mean_std"``) or keep the
+sequence (``"none"``) for :class:`~sklearn_ser.SERClassifier`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["POOLINGS", "PoolingMixin"]
+
+#: ``pooling`` -> what one clip gives: a vector (mean; mean and standard deviation) over
+#: its frames, or the frame sequence itself.
+POOLINGS = ("mean", "mean_std", "none")
+
+
+class PoolingMixin:
+    """Names, output array and pooling of an estimator with ``pooling`` and ``n_frames_``."""
+
+    def _check_pooling(self) -> None:
+        if self.pooling == "none" and self.duration is None:
+            raise ValueError(
+                "Parameter 'pooling'='none' returns frame sequences, whose length follows the "
+                "clip's: set 'duration' so that every clip gives the same number of frames.")
+
+    def _set_feature_names(self, prefix: str, width: int) -> None:
+        names = [f"{prefix}_{i}" for i in range(width)]
+        if self.pooling == "mean_std":
+            names = [f"{prefix}_mean_{i}" for i in range(width)] + [
+                f"{prefix}_std_{i}" for i in range(width)]
+        self.feature_names_out_ = np.asarray(names, dtype=object)
+
+    def _empty_output(self, n_clips: int) -> np.ndarray:
+        width = len(self.feature_names_out_)
+        shape = (n_clips, width) if self.n_frames_ is None else (n_clips, self.n_frames_, width)
+        return np.empty(shape, dtype=np.float32)
+
+    def _pool(self, h: np.ndarray) -> np.ndarray:
+        if self.pooling == "none":
+            return h[: self.n_frames_]
+        if self.pooling == "mean":
+            return h.mean(axis=0)
+        return np.concatenate([h.mean(axis=0), h.std(axis=0)])
