@@ -5,9 +5,10 @@ middle layers of a speech encoder carry more of the speaker's affect than its la
 docs/accuracy.rst, "Whisper's encoder"). CTranslate2 builds as many encoder layers as the
 file holds variables for (``encoder/layer_<i>/...``), so a file without the layers past
 ``k`` is an encoder whose output is layer ``k``'s, passed through the final layer norm;
-it also runs ``n_layers / k`` times faster. The file format is the one written by
-``ctranslate2.specs.ModelSpec.save`` (binary version 6): a header, then each variable as
-(name, shape, dtype id, byte count, bytes), then aliases.
+it also runs ``n_layers / k`` times faster. The decoder, which the library never runs, is
+kept to its first layer (CTranslate2 needs one to build the model). The file format is the
+one written by ``ctranslate2.specs.ModelSpec.save`` (binary version 6): a header, then
+each variable as (name, shape, dtype id, byte count, bytes), then aliases.
 """
 
 from __future__ import annotations
@@ -99,11 +100,21 @@ def encoder_layers(variables) -> int:
     return len(found)
 
 
-def truncate_encoder(source: str, target: str, n_layers: int) -> None:
-    """Write to ``target`` the model file ``source`` with encoder layers ``>= n_layers`` left out.
+def _dropped(name: str, n_layers: int) -> bool:
+    match = re.match(r"(en|de)coder/layer_(\d+)/", name)
+    if match is None:
+        return False
+    # the decoder never runs here, but CTranslate2 builds a Whisper model only with one layer
+    return int(match.group(2)) >= (n_layers if match.group(1) == "en" else 1)
 
-    Everything else (the convolutions, positions, final layer norm and the decoder, which
-    CTranslate2 needs to build the model) is copied byte for byte.
+
+def truncate_encoder(source: str, target: str, n_layers: int) -> None:
+    """Write to ``target`` the model file ``source`` cut after encoder layer ``n_layers``.
+
+    Encoder layers ``>= n_layers`` and decoder layers past the first are left out: the
+    library only encodes, and the fewer weights CTranslate2 loads the less memory it takes.
+    Everything else (convolutions, positions, final layer norms, the decoder's embeddings)
+    is copied byte for byte.
     """
     import os
 
@@ -113,9 +124,7 @@ def truncate_encoder(source: str, target: str, n_layers: int) -> None:
         total = encoder_layers(variables)
         if not 1 <= n_layers <= total:
             raise ValueError(f"the encoder has {total} layers; cannot keep {n_layers}")
-        kept = [v for v in variables
-                if not ((m := re.match(r"encoder/layer_(\d+)/", v.name))
-                        and int(m.group(1)) >= n_layers)]
+        kept = [v for v in variables if not _dropped(v.name, n_layers)]
         with open(target, "wb") as out:
             out.write(struct.pack("<I", header["version"]))
             _write_string(out, header["spec"])

@@ -87,13 +87,13 @@ BACKBONES = MappingProxyType({
         width=512,
         truncated=MappingProxyType({
             2: PinnedFile(
-                119995852, "e27aced003dce935828aca7b2a246cb5ef3c826315c52d139fa31ee7ebeb4753"),
+                77950077, "222f249d1d1c2ebd85f0bc737def3d074ec810cabfb4f030cbcdc446444166b9"),
             3: PinnedFile(
-                126301272, "366a91243ecace00fe6fbdcba539fd3c383cc58e8234ab20928d6c71c7501676"),
+                84255497, "29b4daac745ba88aa0e429be5f45d40d349cf5eae33ff865bd351169c61f1eb3"),
             4: PinnedFile(
-                132606692, "266e204b35dca133195070832ef68d09623f16ea824eaefb13f1bb994a9cd257"),
+                90560917, "2a9bd743ef17e17a077427f73109e59f9678b4387d35562d211db7b8cabd1f53"),
             5: PinnedFile(
-                138912112, "c5436a34e7e8b03173da20fef73f9e01c01ef8d852bce651a583242019b76d34"),
+                96866337, "48b20225d32ad6364464446c0d8c1a0eaff2d19dd52ef0dbdf303192ac6f996a"),
         }),
         licence="MIT (OpenAI Whisper; CTranslate2 conversion by Systran)",
         citation=_WHISPER_CITATION,

@@ -242,14 +242,15 @@ def encoder_folder(backbone: Backbone, folder: Path, n_layers: int, data_home=No
     if n_layers not in backbone.truncated:
         raise ValueError(f"{backbone.name} has no pinned encoder cut after {n_layers} layers; "
                          f"known: {sorted(backbone.truncated)} and {backbone.n_layers}.")
-    home = _backbone_home(backbone, data_home) / f"encoder-{n_layers}-layers"
+    cut = backbone.truncated[n_layers]
+    # named by its checksum: a file cut by another rule gets a folder of its own
+    home = _backbone_home(backbone, data_home) / f"encoder-{n_layers}-{cut.sha256[:12]}"
     what = f"{backbone.name} cut after {n_layers} layers"
     with _lock(home):
+        _publish(home, "model.bin", lambda tmp: truncate_encoder(
+            str(folder / "model.bin"), tmp, n_layers), cut, what)
         for name, pinned in backbone.files.items():
-            if name == "model.bin":
-                _publish(home, name, lambda tmp: truncate_encoder(
-                    str(folder / "model.bin"), tmp, n_layers), backbone.truncated[n_layers], what)
-            else:
+            if name != "model.bin":
                 _publish(home, name, lambda tmp, name=name: shutil.copyfile(
                     folder / name, tmp), pinned, what)
     return home

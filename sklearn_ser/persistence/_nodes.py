@@ -33,6 +33,11 @@ NATIVE_CLASSES = {
     "sklearn_ser.SpeechEmbeddingTransformer": ("sklearn_ser.transformers.embeddings",
                                                "SpeechEmbeddingTransformer"),
     "sklearn_ser.WhisperTransformer": ("sklearn_ser.transformers.whisper", "WhisperTransformer"),
+    # the head of the pretrained Whisper model: stored natively, loading it needs neither
+    # skops nor what skops imports (scikit-learn's every estimator and, through its array
+    # API support, PyTorch when installed)
+    "sklearn.preprocessing.StandardScaler": ("sklearn.preprocessing", "StandardScaler"),
+    "sklearn.linear_model.LogisticRegression": ("sklearn.linear_model", "LogisticRegression"),
     "sklearn.pipeline.Pipeline": ("sklearn.pipeline", "Pipeline"),
     "sklearn.pipeline.FeatureUnion": ("sklearn.pipeline", "FeatureUnion"),
     "sklearn.ensemble.VotingClassifier": ("sklearn.ensemble", "VotingClassifier"),
