@@ -151,8 +151,8 @@ def _git_revision() -> str:
     return rev + (" + uncommitted changes in sklearn_ser/" if dirty else "")
 
 
-def machine_lines(packages=("numpy", "scikit-learn", "keras", "tensorflow", "scikeras")):
-    """Date, CPU, memory, OS, Python, package versions, BLAS, revision and the command."""
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what the platform says."""
     model = platform.processor() or "?"
     try:
         with open("/proc/cpuinfo") as info:
@@ -160,6 +160,12 @@ def machine_lines(packages=("numpy", "scikit-learn", "keras", "tensorflow", "sci
                          if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    return model
+
+
+def machine_lines(packages=("numpy", "scikit-learn", "keras", "tensorflow", "scikeras")):
+    """Date, CPU, memory, OS, Python, package versions, BLAS, revision and the command."""
+    model = cpu_model()
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     try:

@@ -270,15 +270,10 @@ def machine() -> list[str]:
     import sklearn
     import soundfile
     import soxr
+    from _common import cpu_model
     from threadpoolctl import threadpool_info
 
-    model = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as info:
-            model = next(line.split(":", 1)[1].strip() for line in info
-                         if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    model = cpu_model()
     blas = ", ".join(f"{p['internal_api']} {p['version']} ({p.get('architecture', '?')})"
                      for p in threadpool_info() if p["user_api"] == "blas")
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

@@ -16,10 +16,10 @@ import itertools
 
 import numpy as np
 from _common import SIX, embeddings, record
-from threadpoolctl import threadpool_limits
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GroupKFold
+from threadpoolctl import threadpool_limits
 
 p = argparse.ArgumentParser(description=__doc__)
 p.add_argument("--layers", type=int, nargs="+", default=[2, 3])
