@@ -18,6 +18,7 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GroupKFold, cross_validate
 
 from sklearn_ser.pretrained import adapt, recipe
+from sklearn_ser.pretrained._recipe import RECIPE_C, RECIPE_LAYER
 
 p = argparse.ArgumentParser(description=__doc__)
 p.add_argument("study", choices=["cv", "loco"])
@@ -25,6 +26,7 @@ p.add_argument("--corpus", default="crema_d")
 p.add_argument("--layer", type=int, default=None, help="default: the recipe's")
 args = p.parse_args()
 params = {} if args.layer is None else {"layer": args.layer}
+settings = {"layer": RECIPE_LAYER, "C": RECIPE_C, **params}
 
 start = time.perf_counter()
 if args.study == "cv":
@@ -34,8 +36,8 @@ if args.study == "cv":
     wall = time.perf_counter() - start
     uar = scores["test_score"].tolist()
     record("literal_results", study=f"{args.corpus} GroupKFold(5), cross_validate(recipe())",
-           params=params, uar=uar, mean_uar=float(np.mean(uar)), wall_s=round(wall),
-           fit_s=[round(t) for t in scores["fit_time"]])
+           params=params, recipe=settings, uar=uar, mean_uar=float(np.mean(uar)),
+           wall_s=round(wall), fit_s=[round(t) for t in scores["fit_time"]])
 else:
     corpora = {c: load(c) for c in ("crema_d", "tess", "emodb")}
     six = {c: np.isin(d.y, SIX) for c, d in corpora.items()}
@@ -56,5 +58,6 @@ else:
         out["adapt_speaker"].append(balanced_accuracy_score(yte, pred.astype(str)))
         print(held, {k: round(v[-1], 3) for k, v in out.items()}, flush=True)
     record("literal_results", study="leave-one-corpus-out (crema_d, tess, emodb), six emotions",
-           params=params, uar=out, mean_uar={k: float(np.mean(v)) for k, v in out.items()},
+           params=params, recipe=settings, uar=out,
+           mean_uar={k: float(np.mean(v)) for k, v in out.items()},
            wall_s=round(time.perf_counter() - start))
