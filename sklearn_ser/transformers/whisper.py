@@ -253,14 +253,15 @@ class WhisperTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMixin, Base
         return self
 
     def transform(self, X):
-        """Embeddings of the clips.
+        """Pool the encoder's frames of each clip (those cached in this process are reused).
 
         {{clips_parameters}}
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, n_features) or (n_samples, n_frames_, width_)
-            float32; the 3-D form with ``pooling="none"``.
+        X_out : ndarray, float32
+            ``(n_samples, n_features)``, or ``(n_samples, n_frames_, width_)`` when
+            ``pooling="none"``.
         """
         check_is_fitted(self)
         sources = clip_sources(self, X, reset=False, content_keys=True)
