@@ -570,6 +570,9 @@ def test_compare_progress_in_a_log_is_readable(study):
     assert "done cnn fold 1, uar 0." in progress[0]
     assert progress[-1].startswith("study: 4/4 models (100%)")
     assert "Total time" in err and "extraction" in err and "training" in err
+    # a quiet start: one line of its own names the device, no TensorFlow C++ log lines
+    assert sum(line.startswith("Training on ") for line in lines) == 1
+    assert not any(line.startswith(("E0000", "W0000", "I0000")) for line in lines)
 
 
 def test_compare_resumes_from_its_out_folder_and_starts_fresh_on_a_change(study, tmp_path):

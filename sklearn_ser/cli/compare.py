@@ -18,7 +18,7 @@ from .estimators import (
     make_transformer,
 )
 from .features import FUNCTIONALS, baseline_pipelines, parse_features
-from .output import check_output_folder
+from .output import announce_device, check_output_folder
 from .parser import PROG
 from .scheduler import dask_scheduler
 
@@ -124,6 +124,7 @@ def _run(args, console) -> int:
     console.info(f"Data: {data.source}: {data.describe()}")
 
     console.info("Loading TensorFlow...")
+    announce_device(console)
     from ..report import format_table, write_comparison_report
     from ..study import compare_architectures
 
