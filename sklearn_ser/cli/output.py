@@ -168,12 +168,7 @@ def check_output_target(path, option, *, example="out.png") -> Path:
     if path.is_dir() and not path.is_symlink():
         raise CommandError(f"{option}: '{path}' is a folder; give a file name such as "
                            f"{example}.")
-    try:
-        check_target(path)
-        probe_folder(path.parent, target=path)
-    except OSError as err:
-        raise CommandError(f"{option}: {err.strerror or err}") from None
-    return path
+    return _probed(path, option, folder=False)
 
 
 def check_output_folder(path, option) -> Path:
@@ -199,10 +194,15 @@ def check_output_folder(path, option) -> Path:
     CommandError
         Naming the option and the reason.
     """
-    path = Path(path)
+    return _probed(Path(path), option, folder=True)
+
+
+def _probed(path: Path, option: str, *, folder: bool) -> Path:
+    """``path`` once a file could be created where the command will write (else the
+    option's CommandError with the reason)."""
     try:
-        check_target(path, folder=True)
-        probe_folder(path, target=path)
+        check_target(path, folder=folder)
+        probe_folder(path if folder else path.parent, target=path)
     except OSError as err:
         raise CommandError(f"{option}: {err.strerror or err}") from None
     return path
