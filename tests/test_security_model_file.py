@@ -110,13 +110,13 @@ def test_every_path_or_cache_parameter_is_listed():
     import inspect
 
     from sklearn_ser.persistence import NATIVE_CLASSES
-    from sklearn_ser.persistence._nodes import _native_class
+    from sklearn_ser.persistence._classes import native_class
 
     suspicious = ("memory", "cache", "dir", "path", "folder", "model", "revision", "files")
     for name in NATIVE_CLASSES:
         if name.endswith("SERClassifier"):
             continue  # importing it loads TensorFlow; its parameters name no path
-        cls = _native_class(name)
+        cls = native_class(name)
         for param in inspect.signature(cls.__init__).parameters:
             if any(word in param for word in suspicious):
                 assert param in CALLER_PARAMS.get(name, {}), (name, param)

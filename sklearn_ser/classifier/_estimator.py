@@ -14,17 +14,18 @@ from sklearn.utils.metaestimators import available_if
 
 from .. import defaults
 from ..models import ARCHITECTURES
+from ._fine_tune import continue_training
 from ._inference import _Inference, single_frame_quiet
 from ._input import training_rows, validate_fit_input, validation_split
 from ._routing import architecture, routed_params
 from ._training import (
-    ViewBatches,
     assemble_model,
     compile_arguments,
     feature_stats,
     history_summary,
     schedule_callbacks,
     seeded,
+    training_data,
 )
 
 __all__ = ["SERClassifier"]
@@ -382,8 +383,11 @@ class SERClassifier(_Inference, KerasClassifier):
         train, val = validation_split(y, self.validation_fraction, seed)
         targets = self._set_metadata(X, y, classes)
         fit_args = dict(routed["fit"])
-        batches, validation_data = self._training_data(X, rows, targets, weights, train, val,
-                                                       fit_args, seed)
+        views = X.shape[1] if self.views_per_epoch is None else self.views_per_epoch
+        batches, validation_data = training_data(
+            X, rows, targets, weights, train, val, views_per_epoch=views, seed=seed,
+            batch_size=fit_args.pop("batch_size", self.batch_size),
+            shuffle=fit_args.pop("shuffle", True), mixup=self.mixup)
         monitor = "loss" if val is None else "val_loss"
         with seeded(seed), single_frame_quiet(self.input_shape_[0]):
             self.model_ = self._compiled_model(builder, hyper, routed, X, rows[train],
@@ -400,22 +404,25 @@ class SERClassifier(_Inference, KerasClassifier):
         self.history_, self.best_epoch_, self.final_metrics_ = history_summary(history, stopper)
         return self
 
-    def _training_data(self, X, rows, targets, weights, train, val, fit_args, seed):
-        """The epochs' batches of training views, and the validation clips (or None).
+    def _continue_training(self, X, y, *, epochs, learning_rate, views_per_epoch=None,
+                           seed=None):
+        """Train the fitted network further on ``(X, y)``, in place: fine-tuning's step.
 
-        ``fit_args`` loses the routed ``batch_size`` and ``shuffle``, which the batches take.
+        ``fit`` builds a new network; this keeps the fitted one, its standardisation and its
+        classes. See :func:`sklearn_ser.classifier._fine_tune.continue_training`.
         """
-        batches = ViewBatches(
-            X, rows[train], targets[train], None if weights is None else weights[train],
-            views_per_epoch=X.shape[1] if self.views_per_epoch is None else self.views_per_epoch,
-            batch_size=fit_args.pop("batch_size", self.batch_size), seed=seed,
-            shuffle=fit_args.pop("shuffle", True), mixup=self.mixup,
-        )
-        if val is None:
-            return batches, None
-        # validation clips are judged as test clips are: clean view only
-        X_val = np.asarray(X[rows[val], 0], dtype=np.float32)
-        return batches, (X_val, targets[val], *([] if weights is None else [weights[val]]))
+        return continue_training(self, X, y, epochs=epochs, learning_rate=learning_rate,
+                                 views_per_epoch=views_per_epoch, seed=seed)
+
+    # ------------------------------------------------------------------ persistence
+    # sklearn_ser.save stores the fitted attributes except these; load rebuilds them with
+    # _persistence_restore: scikeras's label encoder is a function of classes_ (and holds a
+    # scikeras object that the safe format would otherwise have to trust)
+    _persistence_derived = ("target_encoder_",)
+
+    def _persistence_restore(self):
+        if hasattr(self, "classes_"):
+            self.target_encoder_ = self.target_encoder.fit(self.classes_)
 
     def _set_metadata(self, X, y, classes):
         """Set the fitted attributes the data decides; return the encoded targets."""

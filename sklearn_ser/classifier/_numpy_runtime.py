@@ -85,9 +85,16 @@ class NumpySERClassifier(_Inference, ClassifierMixin, BaseEstimator):
         )
 
     @classmethod
-    def _from_fitted(cls, params: dict, attrs: dict, network) -> NumpySERClassifier:
-        """The runtime of a stored SERClassifier: its parameters, fitted attributes, network."""
+    def _from_persistence_state(cls, params: dict, attrs: dict) -> NumpySERClassifier:
+        """The runtime of a stored SERClassifier: its parameters and fitted attributes, the
+        network (``model_``) read by :class:`~sklearn_ser.numpy_network.NumpyNetwork`.
+
+        An unfitted SERClassifier (a VotingClassifier's template) gives an unfitted runtime.
+        """
         est = cls()
+        if "model_" not in attrs:
+            return est
+        network = attrs["model_"]
         for name in _FITTED:
             if name in attrs:
                 setattr(est, name, attrs[name])

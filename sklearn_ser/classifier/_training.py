@@ -31,6 +31,7 @@ __all__ = [
     "history_summary",
     "schedule_callbacks",
     "seeded",
+    "training_data",
 ]
 
 try:  # every Keras initializer, Dropout and SeedGenerator made without a seed draws one
@@ -266,6 +267,25 @@ class ViewBatches(keras.utils.PyDataset):
     def on_epoch_end(self):
         self.epoch += 1
         self._draw()
+
+
+def training_data(X, rows, targets, weights, train, val, *, views_per_epoch, batch_size, seed,
+                  shuffle=True, mixup=0.0):
+    """The epochs' batches of training views, and the validation data (or None).
+
+    ``rows`` index the clips of ``X`` that ``targets`` and ``weights`` describe; ``train``
+    and ``val`` are positions in ``rows`` (``val`` None: no validation set). Validation
+    clips are judged as test clips are, on their clean view 0 only.
+    """
+    batches = ViewBatches(
+        X, rows[train], targets[train], None if weights is None else weights[train],
+        views_per_epoch=views_per_epoch, batch_size=batch_size, seed=seed, shuffle=shuffle,
+        mixup=mixup,
+    )
+    if val is None:
+        return batches, None
+    X_val = np.asarray(X[rows[val], 0], dtype=np.float32)
+    return batches, (X_val, targets[val], *([] if weights is None else [weights[val]]))
 
 
 def compile_arguments(kwargs: dict, lr_schedule: str, n_steps: int, *,

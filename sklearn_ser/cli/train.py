@@ -75,7 +75,7 @@ def run(args, console) -> int:
     progress = Progress(args.epochs, f"training {what}", unit="epoch",
                         enabled=not args.quiet and what is not None)
     if what is not None:
-        from ..study import EpochProgress
+        from ..classifier import EpochProgress
 
         model.set_params(clf__callbacks=[EpochProgress(progress)])
     started = time.perf_counter()

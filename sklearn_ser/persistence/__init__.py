@@ -36,7 +36,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from . import _archive, _nodes
+from . import _archive, _classes
 from ._archive import (
     PICKLE_RISK,
     ArchiveReader,
@@ -59,12 +59,12 @@ SUFFIX = _archive.SUFFIX
 RUNTIMES = ("keras", "numpy")
 #: Estimators stored natively, public name -> (module, class); any other scikit-learn
 #: estimator is stored with skops.io. A class name read from a file is looked up here only.
-NATIVE_CLASSES = _nodes.NATIVE_CLASSES
+NATIVE_CLASSES = _classes.NATIVE_CLASSES
 #: Types that skops.io may rebuild beyond its defaults (builtins, NumPy, SciPy, scikit-learn
 #: estimators): scikit-learn's own helpers kept by fitted trees, neighbour searches,
 #: calibration, MLPs and univariate feature selection. A skops member naming any other type
 #: is refused with an error naming it.
-TRUSTED_TYPES = _nodes.TRUSTED_TYPES
+TRUSTED_TYPES = _classes.TRUSTED_TYPES
 #: Bytes loading one file may read, decompress and allocate, all members together (a member
 #: referenced N times counts N times); :func:`load` takes a larger ``max_bytes`` when needed.
 MAX_LOAD_BYTES = _archive.MAX_LOAD_BYTES
@@ -206,9 +206,10 @@ def load(path, *, runtime="keras", params=None, max_bytes=MAX_LOAD_BYTES):
         except (LookupError, TypeError, ValueError, AttributeError, OverflowError) as err:
             decoder.fail(f"has an invalid estimator.json ({type(err).__name__}: {err}).")
         decoder.caller.check_all_used(path)
-    if decoder.unfitted_classifiers and not _is_fitted(estimator):
-        decoder.fail("holds an unfitted SERClassifier; runtime='numpy' only predicts with "
-                     "fitted networks. Load it with runtime='keras' to fit it.")
+    if decoder.unfitted_stand_ins and not _is_fitted(estimator):
+        decoder.fail(f"holds an unfitted {decoder.unfitted_stand_ins[0]}; runtime={runtime!r} "
+                     "only predicts with fitted networks. Load it with runtime='keras' to fit "
+                     "it.")
     return estimator
 
 

@@ -10,7 +10,6 @@ file is looked up, never imported, and no member is ever unpickled.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import math
@@ -21,74 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from ._archive import ModelFileError
+from ._classes import NATIVE_CLASSES, TRUSTED_TYPES, native_class, native_name, stand_in_class
 from ._keras_member import check_keras_member
 from ._policy import CallerParams, check_attribute
 
-#: Classes stored natively (public name -> module, class). Their children may be Keras models.
-NATIVE_CLASSES = {
-    "sklearn_ser.AudioFeatureTransformer": ("sklearn_ser.transformers.audio_features",
-                                            "AudioFeatureTransformer"),
-    "sklearn_ser.SERClassifier": ("sklearn_ser.classifier", "SERClassifier"),
-    "sklearn_ser.OpenSmileTransformer": ("sklearn_ser.transformers.smile", "OpenSmileTransformer"),
-    "sklearn_ser.SpeechEmbeddingTransformer": ("sklearn_ser.transformers.embeddings",
-                                               "SpeechEmbeddingTransformer"),
-    "sklearn_ser.WhisperTransformer": ("sklearn_ser.transformers.whisper", "WhisperTransformer"),
-    # the head of the pretrained Whisper model: stored natively, loading it needs neither
-    # skops nor what skops imports (scikit-learn's every estimator and, through its array
-    # API support, PyTorch when installed)
-    "sklearn.preprocessing.StandardScaler": ("sklearn.preprocessing", "StandardScaler"),
-    "sklearn.linear_model.LogisticRegression": ("sklearn.linear_model", "LogisticRegression"),
-    "sklearn.pipeline.Pipeline": ("sklearn.pipeline", "Pipeline"),
-    "sklearn.pipeline.FeatureUnion": ("sklearn.pipeline", "FeatureUnion"),
-    "sklearn.ensemble.VotingClassifier": ("sklearn.ensemble", "VotingClassifier"),
-}
-
-#: Types skops.io may rebuild beyond its own defaults (builtins, numpy, scipy, scikit-learn
-#: estimators): the helpers that common classical steps keep after fitting. All are
-#: scikit-learn's own; anything else in a skops member is refused, naming the type.
-TRUSTED_TYPES = (
-    "sklearn.tree._tree.Tree",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.neighbors._ball_tree.BallTree",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64",
-    "sklearn.metrics._dist_metrics.ManhattanDistance64",
-    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
-    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
-    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.feature_selection._univariate_selection.f_classif",
-    "sklearn.feature_selection._univariate_selection.chi2",
-    "sklearn.feature_selection._mutual_info.mutual_info_classif",
-)
-
-# Fitted attributes rebuilt on load instead of stored: scikeras's label encoder is a function
-# of classes_ (and holds a scikeras object skops would have to trust).
-_DERIVED = {
-    "sklearn_ser.SERClassifier": {
-        "target_encoder_": lambda est: est.target_encoder.fit(est.classes_),
-    },
-}
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 _SCALAR_KINDS = "biufU"
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-
-
-def _native_name(obj) -> str | None:
-    cls = type(obj)
-    for name, (module, qualname) in NATIVE_CLASSES.items():
-        # the module is loaded if an instance exists: no import (and no TensorFlow) needed
-        mod = sys.modules.get(module)
-        if mod is not None and getattr(mod, qualname, None) is cls:
-            return name
-    return None
-
-
-def _native_class(name: str):
-    module, qualname = NATIVE_CLASSES[name]
-    return getattr(importlib.import_module(module), qualname)
 
 
 def _keras():
@@ -155,7 +93,7 @@ class Encoder:
             return {"$": "generator", "state": self.encode(value.bit_generator.state, where)}
         if id(value) in self._seen:
             return {"$": "ref", "id": self._seen[id(value)]}
-        native = _native_name(value)
+        native = native_name(value)
         if native is not None:
             return self._estimator(value, native, where)
         keras = _keras()
@@ -192,7 +130,7 @@ class Encoder:
         node = {"$": "estimator", "class": native, "id": self._seen[id(est)]}
         prefix, outer_pair_prefix = self._prefix, self._pair_prefix
         params = est.get_params(deep=False)
-        derived = _DERIVED.get(native, {})
+        derived = getattr(est, "_persistence_derived", ())
         attrs = {k: v for k, v in vars(est).items() if k not in params and k not in derived}
         for key, values, role in (("params", params, "parameter"), ("attrs", attrs, "attribute")):
             node[key] = {}
@@ -262,7 +200,8 @@ class Decoder:
     def __init__(self, reader, runtime="keras", params=None):
         self.reader = reader
         self.runtime = runtime
-        self.unfitted_classifiers = 0  # SERClassifiers the numpy runtime found unfitted
+        # classes of the stored estimators that a runtime's stand-in left unfitted
+        self.unfitted_stand_ins: list[str] = []
         self._objects: dict[int, object] = {}
         self.caller = CallerParams(params, self.fail)
         # routed parameter names, as the Encoder tracks them (``features__memory``)
@@ -356,9 +295,10 @@ class Decoder:
             self._prefix, self._pair_prefix = f"{prefix}{key}__", prefix
             params[key] = self.decode(value)
         self._prefix, self._pair_prefix = prefix, outer_pair_prefix
-        if self.runtime == "numpy" and name == "sklearn_ser.SERClassifier":
-            return self._remember(node, self._numpy_classifier(params, node["attrs"]))
-        cls = _native_class(name)
+        stand_in = None if self.runtime == "keras" else stand_in_class(name, self.runtime)
+        if stand_in is not None:
+            return self._remember(node, self._stand_in(stand_in, name, params, node["attrs"]))
+        cls = native_class(name)
         signature = list(inspect.signature(cls.__init__).parameters.values())[1:]
         accepted = {p.name for p in signature if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
         takes_any = any(p.kind is p.VAR_KEYWORD for p in signature)
@@ -371,9 +311,9 @@ class Decoder:
         for attr, value in node["attrs"].items():
             check_attribute(cls, attr, self.fail)
             setattr(est, attr, self.decode(value))
-        for attr, rebuild in _DERIVED.get(name, {}).items():
-            if hasattr(est, "classes_"):
-                setattr(est, attr, rebuild(est))
+        restore = getattr(est, "_persistence_restore", None)
+        if restore is not None:
+            restore()
         return self._remember(node, est)
 
     def _keras_model(self, member):
@@ -393,18 +333,24 @@ class Decoder:
                 self.fail(f"has a Keras model {member!r} that Keras refused to load in safe "
                           f"mode: {err}")
 
-    def _numpy_classifier(self, params, attrs):
-        from ..classifier import NumpySERClassifier
+    def _stand_in(self, stand_in, name, params, attrs):
+        """``stand_in`` made from a stored estimator of class ``name``, for this runtime."""
+        from sklearn.exceptions import NotFittedError
+        from sklearn.utils.validation import check_is_fitted
 
-        if "model_" not in attrs:
-            # an unfitted template (a VotingClassifier's ``estimators``): nothing to run
-            self.unfitted_classifiers += 1
-            return NumpySERClassifier()
-        fitted = {k: self.decode(v) for k, v in attrs.items()}
+        attrs = {k: self.decode(v) for k, v in attrs.items()}
         try:
-            return NumpySERClassifier._from_fitted(params, fitted, fitted["model_"])
+            est = stand_in._from_persistence_state(params, attrs)
         except ValueError as err:
-            self.fail(f"has a SERClassifier that does not match its network: {err}")
+            self.fail(f"has a {name.rsplit('.', 1)[-1]} that runtime={self.runtime!r} cannot "
+                      f"rebuild: {err}")
+        try:
+            check_is_fitted(est)
+        except NotFittedError:
+            # an unfitted template (a VotingClassifier's ``estimators``) is harmless; load
+            # refuses a model that is unfitted as a whole
+            self.unfitted_stand_ins.append(name.rsplit(".", 1)[-1])
+        return est
 
     def _numpy_network(self, member):
         from ..numpy_network import NumpyNetwork, UnsupportedNetworkError

@@ -9,13 +9,10 @@ small corpus of the same emotions wants from a model trained on thousands of cli
 from __future__ import annotations
 
 import copy
-import math
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["fine_tune", "fine_tune_classifier"]
@@ -72,57 +69,15 @@ def fine_tune_classifier(classifier, X, y, *, epochs=FINE_TUNE_EPOCHS,
         the classifier does not know (fine-tuning keeps the output layer: train a new
         classifier for other emotions).
     """
-    import keras
-
-    from ..classifier._training import ViewBatches, compile_arguments, seeded
-
     check_is_fitted(classifier, "model_")
     _check_number("epochs", epochs, Integral, 1)
     _check_number("learning_rate", learning_rate, Real, 0)
     if views_per_epoch is not None:
         _check_number("views_per_epoch", views_per_epoch, Integral, 1)
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim == 3:
-        X = X[:, None]
-    if X.ndim != 4 or tuple(X.shape[2:]) != tuple(classifier.input_shape_):
-        raise ValueError(
-            f"X has shape {X.shape}; fine-tuning needs (n_clips, n_views, "
-            f"{', '.join(map(str, classifier.input_shape_))}): the frames and features the "
-            "classifier was trained on (use its pipeline's feature step).")
-    y = np.asarray(y)
-    if y.shape != (X.shape[0],):
-        raise ValueError(f"y has shape {y.shape}; expected ({X.shape[0]},), one label per clip.")
-    unknown = sorted(set(y.tolist()) - set(classifier.classes_.tolist()))
-    if unknown:
-        raise ValueError(
-            f"y holds label(s) {unknown} the classifier does not know (its classes: "
-            f"{classifier.classes_.tolist()}). Fine-tuning keeps the output layer: map your "
-            "labels onto these classes, or train a new SERClassifier for other emotions.")
-
     tuned = copy.deepcopy(classifier)
-    targets = tuned.target_encoder_.transform(y)
-    weights = (None if tuned.class_weight is None
-               else compute_sample_weight(tuned.class_weight, y).astype(np.float32))
-    seed = None if random_state is None else int(random_state)
-    batches = ViewBatches(X, np.arange(X.shape[0]), targets, weights,
-                          views_per_epoch=X.shape[1] if views_per_epoch is None
-                          else views_per_epoch, batch_size=tuned.batch_size, seed=seed,
-                          mixup=tuned.mixup)
-    kwargs = tuned._scikeras_compile_kwargs()
-    optimizer = keras.optimizers.get(kwargs["optimizer"])
-    config = optimizer.get_config()
-    config["learning_rate"] = float(learning_rate)
-    kwargs["optimizer"] = type(optimizer).from_config(config)
-    n_steps = epochs * len(batches)
-    with seeded(seed):
-        tuned.model_.compile(**compile_arguments(kwargs, "cosine", n_steps))
-        history = tuned.model_.fit(batches, epochs=epochs, verbose=tuned.verbose,
-                                   shuffle=False)
-    tuned.history_ = {key: [float(v) for v in values]
-                      for key, values in history.history.items()}
-    tuned.best_epoch_ = len(tuned.history_["loss"]) - 1
-    tuned.final_metrics_ = {key: tuned.history_[key][-1] if key in tuned.history_ else math.nan
-                            for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    tuned._continue_training(X, y, epochs=epochs, learning_rate=float(learning_rate),
+                             views_per_epoch=views_per_epoch,
+                             seed=None if random_state is None else int(random_state))
     return tuned
 
 

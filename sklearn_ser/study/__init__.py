@@ -16,8 +16,6 @@ starts afresh instead of mixing results (:mod:`sklearn_ser.study._checkpoint`).
 """
 
 from ._compare import compare_architectures, study_settings
-from ._fit import EpochProgress
 from ._result import ENSEMBLE, StudyResult
 
-__all__ = ["ENSEMBLE", "EpochProgress", "StudyResult", "compare_architectures",
-           "study_settings"]
+__all__ = ["ENSEMBLE", "StudyResult", "compare_architectures", "study_settings"]

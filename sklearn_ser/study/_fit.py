@@ -6,39 +6,22 @@ import json
 import time
 from numbers import Integral
 
-import keras
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedGroupKFold
 
-from ..classifier import SERClassifier
+from ..classifier import EpochProgress, SERClassifier
 from ..progress import Progress
 from ..scores import heldout_scores, trainable_parameters
 from ._result import NO_HISTORY
 
-__all__ = ["EpochProgress", "FoldFeatures", "fit_architecture", "fit_baseline", "make_splits"]
+__all__ = ["FoldFeatures", "fit_architecture", "fit_baseline", "make_splits"]
 
 #: The library's feature transformers: their ``fit`` learns nothing from the audio and a
 #: clip's views are seeded by the clip itself, so features of all clips extracted once are
 #: exactly each fold's (``fit_transform`` on its training clips, ``transform`` on its test
 #: clips, which is view 0, the clean clip).
 _STATELESS = ("AudioFeatureTransformer", "OpenSmileTransformer", "WhisperTransformer")
-
-
-class EpochProgress(keras.callbacks.Callback):
-    """Advances a :class:`~sklearn_ser.progress.Progress` at the end of every epoch.
-
-    The latest training loss and validation accuracy are shown with it.
-    """
-
-    def __init__(self, progress):
-        super().__init__()
-        self.progress = progress
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        self.progress.update(1, **{k: float(logs[k]) for k in ("loss", "val_accuracy")
-                                   if k in logs})
 
 
 def make_splits(cv, y, groups, random_state):
