@@ -111,7 +111,7 @@ def child(mode: str, model_path: str, wav: str, out: str) -> None:
     start, cpu = time.perf_counter(), time.process_time()
     if mode == "whole file":
         from sklearn_ser.frontend.decode import load_audio
-        from sklearn_ser.windows import window_bounds
+        from sklearn_ser.inference import window_bounds
 
         y = load_audio(wav, SR)
         clip = round(model[0].duration * SR)
@@ -119,7 +119,7 @@ def child(mode: str, model_path: str, wav: str, out: str) -> None:
         proba = model.predict_proba([y[a:b] for a, b in bounds])
         n_windows = len(bounds)
     elif mode.startswith("streamed"):
-        from sklearn_ser.windows import analyse_recording
+        from sklearn_ser.inference import analyse_recording
 
         timeline = analyse_recording(model, wav).timeline
         proba = timeline[[str(c) for c in model.classes_]].to_numpy()

@@ -4,7 +4,7 @@ Emotions over time in a long recording
 =====================================================
 
 Models are trained on short clips (here 2 seconds), but speech to analyse, an interview or a
-debate, lasts minutes. :func:`sklearn_ser.windows.analyse_recording` cuts a recording into
+debate, lasts minutes. :func:`sklearn_ser.inference.analyse_recording` cuts a recording into
 overlapping windows of the clip length, classifies every window, and averages the window
 probabilities into the emotion distribution of the whole recording. ``sklearn-ser predict``
 does the same for files longer than the clip duration (``--plot`` draws the charts).
@@ -34,7 +34,7 @@ from sklearn.pipeline import Pipeline
 
 from sklearn_ser import AudioFeatureTransformer, SERClassifier
 from sklearn_ser.datasets import make_emotional_speech
-from sklearn_ser.windows import analyse_recording
+from sklearn_ser.inference import analyse_recording
 
 # %%
 # Train a clip model
@@ -86,7 +86,7 @@ print(analysis.distribution.round(3).to_string())
 # %%
 # A file is streamed
 # ------------------
-# Given a path, :func:`~sklearn_ser.windows.analyse_recording` never holds the recording
+# Given a path, :func:`~sklearn_ser.inference.analyse_recording` never holds the recording
 # whole: it decodes it in blocks, resamples them with one continuous soxr stream and
 # classifies the windows in batches as they arrive, so an hour of audio needs the memory of
 # a few seconds (``benchmarks/bench_stream.py``). The analysis is the same as of the

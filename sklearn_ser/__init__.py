@@ -31,7 +31,7 @@ _LAZY = {
     "WhisperTransformer": ".transformers.whisper",
     "load": ".persistence",
     "load_pretrained": ".pretrained",
-    "make_fusion_classifier": ".fusion",
+    "make_fusion_classifier": ".ensemble",
     "save": ".persistence",
 }
 

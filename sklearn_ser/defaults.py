@@ -65,7 +65,7 @@ TOP_DB = 30.0
 #: correlated ComParE functionals and a few hundred clips per training fold need a strong
 #: penalty (benchmarks/accuracy/classic_features.py).
 FUNCTIONALS_C = 0.1
-#: openSMILE feature set of :func:`sklearn_ser.fusion.make_fusion_classifier`'s classic member.
+#: openSMILE feature set of :func:`sklearn_ser.ensemble.make_fusion_classifier`'s classic member.
 FUSION_FEATURE_SET = "ComParE_2016"
 
 #: Seed of the command line's folds, augmentations and training.

@@ -510,7 +510,7 @@ class _Clock:
 
 
 def test_progress_off_a_terminal_is_plain_lines_with_eta():
-    from sklearn_ser.progress import Progress
+    from sklearn_ser.utils.progress import Progress
 
     log, clock = StringIO(), _Clock()
     with Progress(20, "study", unit="model", file=log, clock=clock) as progress:
@@ -525,7 +525,7 @@ def test_progress_off_a_terminal_is_plain_lines_with_eta():
 
 
 def test_progress_lines_at_least_every_30_seconds():
-    from sklearn_ser.progress import Progress
+    from sklearn_ser.utils.progress import Progress
 
     log, clock = StringIO(), _Clock()
     outer = Progress(1000, "study", unit="model", file=log, clock=clock)
@@ -544,7 +544,7 @@ def test_progress_lines_at_least_every_30_seconds():
 
 
 def test_progress_on_a_terminal_is_a_bar_and_quiet_is_nothing():
-    from sklearn_ser.progress import Progress
+    from sklearn_ser.utils.progress import Progress
 
     terminal = _Terminal()
     with Progress(4, "training cnn", unit="epoch", file=terminal) as progress:

@@ -11,7 +11,7 @@ from sklearn.model_selection import GroupKFold, cross_val_score
 pytest.importorskip("opensmile")
 
 from sklearn_ser import load, save
-from sklearn_ser.fusion import make_fusion_classifier
+from sklearn_ser.ensemble import make_fusion_classifier
 
 # a deep member small enough to fit in a second; the classic member keeps its defaults but
 # the small eGeMAPS set, which the synthetic tones carry as well as ComParE

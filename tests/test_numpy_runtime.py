@@ -125,7 +125,7 @@ def test_unknown_runtime_is_refused(saved):
 
 
 def test_recording_analysis_is_the_same_with_either_runtime(saved, recordings):
-    from sklearn_ser.windows import analyse_recording
+    from sklearn_ser.inference import analyse_recording
 
     model, path, _ = saved["pipeline"]
     long = recordings[2]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sklearn_ser.metrics import evaluate_predictions
 from sklearn_ser.report import (
     METRICS,
     comparison_settings,
@@ -27,7 +28,6 @@ from sklearn_ser.report import (
     write_markdown_report,
     write_results,
 )
-from sklearn_ser.scores import evaluate_predictions
 
 
 @pytest.fixture

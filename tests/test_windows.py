@@ -1,4 +1,4 @@
-"""Sliding-window analysis of long recordings (sklearn_ser.windows), without TensorFlow."""
+"""Sliding-window analysis of long recordings (sklearn_ser.inference), without TensorFlow."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_ser import AudioFeatureTransformer, windows
+from sklearn_ser import AudioFeatureTransformer
 from sklearn_ser.frontend import stream as _window_stream
 from sklearn_ser.frontend.decode import AudioInputError, load_audio, resample
 from sklearn_ser.frontend.stream import Windower, resampled
-from sklearn_ser.windows import (
+from sklearn_ser.inference import _windows as windows
+from sklearn_ser.inference import (
     analyse_recording,
     audio_transformer,
     window_bounds,
@@ -326,7 +327,7 @@ def test_bad_waveform_rate(tone_vs_noise, rng, sr):
 def test_window_batches_are_equal_and_bounded(n_windows):
     # the analysis classifies the last batch padded to the size of the others: equal batches
     # keep that padding (wasted network work) below one row per batch
-    from sklearn_ser.windows import WINDOW_BATCH, _batch_size
+    from sklearn_ser.inference._windows import WINDOW_BATCH, _batch_size
 
     size = _batch_size(n_windows)
     n_batches = -(-n_windows // size)
@@ -337,6 +338,6 @@ def test_window_batches_are_equal_and_bounded(n_windows):
 @pytest.mark.parametrize(("n", "window", "hop"), [(10, 4, 2), (11, 4, 3), (3, 4, 2), (4, 4, 1),
                                                    (1000, 37, 11), (16000 * 60, 32000, 16000)])
 def test_window_count_without_bounds(n, window, hop):
-    from sklearn_ser.windows import _n_windows
+    from sklearn_ser.inference._windows import _n_windows
 
     assert _n_windows(n, window, hop) == len(window_bounds(n, window, hop))

@@ -11,7 +11,7 @@ Three modes, each ``GroupKFold(--cv)`` by speaker on the clips the corpus loader
 ``compare`` runs all five architectures and their soft-voting ensemble on the same folds with
 :func:`sklearn_ser.study.compare_architectures` (features extracted once per fold, shared).
 
-``fused`` cross-validates :func:`sklearn_ser.fusion.make_fusion_classifier` (the target pipeline
+``fused`` cross-validates :func:`sklearn_ser.ensemble.make_fusion_classifier` (the target pipeline
 and ComParE_2016 functionals + logistic regression, soft vote, equal weights).
 
     python benchmarks/accuracy/defaults_cv.py pipeline                       # EmoDB, cnn_gru
@@ -58,7 +58,7 @@ def target_pipeline(data, args, params, memory):
 
 
 def fused(data, args, params):
-    from sklearn_ser.fusion import make_fusion_classifier
+    from sklearn_ser.ensemble import make_fusion_classifier
 
     fusion = make_fusion_classifier(random_state=args.seed, n_jobs=args.n_jobs)
     fusion.set_params(deep__features__input_sr=data.input_sr,

@@ -296,7 +296,7 @@ def card(names, args, size):
             "Six categories only (angry, disgust, fear, happy, neutral, sad): every clip gets "
             "one of them, including calm, surprised or non-emotional speech.",
             "Each clip is cut or padded to 2 s; longer recordings go through windows "
-            "(sklearn-ser predict, sklearn_ser.windows.analyse_recording).",
+            "(sklearn-ser predict, sklearn_ser.inference.analyse_recording).",
             "An acted-emotion classifier is not a measure of anyone's feelings: do not use it "
             "for decisions about people (hiring, policing, health, credit, education).",
         ],

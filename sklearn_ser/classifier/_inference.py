@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_is_fitted
 
-from .._docstrings import fill_doc
+from ..utils._docstrings import fill_doc
 from ._input import validate_predict_input
 
 # Rows per call of the compiled predict function (``predict__batch_size`` overrides it).

@@ -16,9 +16,9 @@ class EpochProgress(keras.callbacks.Callback):
 
     Parameters
     ----------
-    progress : sklearn_ser.progress.Progress
+    progress : sklearn_ser.utils.progress.Progress
         Anything with ``update(n, **postfix)``, such as
-        :class:`~sklearn_ser.progress.Progress`.
+        :class:`~sklearn_ser.utils.progress.Progress`.
     """
 
     def __init__(self, progress):
@@ -26,6 +26,15 @@ class EpochProgress(keras.callbacks.Callback):
         self.progress = progress
 
     def on_epoch_end(self, epoch, logs=None):
+        """Advance the display by one epoch, with the epoch's loss and validation accuracy.
+
+        Parameters
+        ----------
+        epoch : int
+            Index of the finished epoch (Keras counts from 0).
+        logs : dict or None
+            The epoch's metrics, as Keras passes them.
+        """
         logs = logs or {}
         self.progress.update(1, **{k: float(logs[k]) for k in ("loss", "val_accuracy")
                                    if k in logs})

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .. import defaults
 from ..datasets import EMOTIONS
-from ..progress import is_terminal
+from ..utils.progress import is_terminal
 from .data import check_data_options, load_data
 from .errors import CommandError
 from .model_file import load_for_runtime, set_runtime
@@ -62,7 +62,7 @@ def run(args, console) -> int:
     set_runtime(model, verbose=int(not args.quiet and is_terminal(sys.stderr)),
                 n_jobs=args.n_jobs)
     console.info(f"Predicting {len(y)} clips...")
-    from ..scores import evaluate_predictions
+    from ..metrics import evaluate_predictions
 
     y_pred = np.asarray(model.predict(list(data.X))).astype(str)
     labels = sorted(set(classes) | set(y))

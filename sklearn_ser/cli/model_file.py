@@ -31,12 +31,12 @@ def load_model(path, *, trust_pickle=False, windows=True, runtime="keras"):
     """The fitted pipeline in ``path``; a user error names the file and the reason.
 
     The model must be a pipeline from audio (its first step a front-end transformer:
-    :func:`sklearn_ser.windows.audio_transformer`) ending in ``predict_proba``. ``windows``:
+    :func:`sklearn_ser.inference.audio_transformer`) ending in ``predict_proba``. ``windows``:
     it must also analyse windows of a recording (``predict``), which needs a fixed clip
     duration and sample rate. ``runtime``: as in :func:`sklearn_ser.load`.
     """
+    from ..inference import audio_transformer, window_rate
     from ..persistence import load_model_file
-    from ..windows import audio_transformer, window_rate
 
     if not Path(path).is_file():
         reason = "is a folder" if Path(path).is_dir() else "does not exist"

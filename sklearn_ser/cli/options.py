@@ -11,7 +11,7 @@ import math
 import os
 from pathlib import Path
 
-from .._names import check_names
+from ..utils._names import check_names
 from .errors import CommandError
 
 __all__ = ["check_output_dir", "folds", "fraction", "n_jobs",

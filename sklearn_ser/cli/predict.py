@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..datasets import AUDIO_EXTENSIONS
 from ..frontend.decode import AudioInputError, audio_info
-from ..progress import Progress
+from ..utils.progress import Progress
 from .errors import CommandError, one_line
 from .model_file import load_for_runtime, set_runtime
 from .output import (
@@ -64,7 +64,7 @@ def audio_files(paths) -> list[Path]:
 
 def _check_window(model, window):
     """``--window`` against the model's clip duration, before any file is read."""
-    from ..windows import window_rate
+    from ..inference import window_rate
 
     transformer = model.steps[0][1]
     duration = transformer.duration
@@ -84,7 +84,7 @@ def _whole(model, path):
     """A recording classified whole, by a model that reads clips of any length."""
     import pandas as pd
 
-    from ..windows import RecordingAnalysis
+    from ..inference import RecordingAnalysis
 
     proba = model.predict_proba([os.fspath(path)])[0]
     classes = [str(c) for c in model.classes_]
@@ -112,7 +112,7 @@ def _adapt(model, files, console):
 
 
 def _analyse(model, files, args):
-    from ..windows import analyse_recording
+    from ..inference import analyse_recording
 
     whole = args.window is None and model.steps[0][1].duration is None
     results = []

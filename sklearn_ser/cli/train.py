@@ -11,7 +11,7 @@ import sys
 import time
 
 from .. import defaults
-from ..progress import Progress, is_terminal
+from ..utils.progress import Progress, is_terminal
 from .data import check_data_options, load_data
 from .errors import CommandError
 from .estimators import augmentations, check_archs, classifier_params, make_transformer

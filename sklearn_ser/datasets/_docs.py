@@ -4,7 +4,7 @@ Every public loader and fetcher keeps a full numpydoc docstring of its own; the 
 are the same for all of them (the Bunch fields, the common options, a fetcher's Returns and
 Raises, the citation) are written once here and put in place of ``{{section}}`` placeholders
 by :func:`corpus_doc`, with the corpus' name, emotions and citation taken from its registry
-entry. The placeholder mechanism is the package's own (:mod:`sklearn_ser._docstrings`).
+entry. The placeholder mechanism is the package's own (:mod:`sklearn_ser.utils._docstrings`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import textwrap
 
-from .._docstrings import fill_sections
+from ..utils._docstrings import fill_sections
 from ._registry import Corpus, get_corpus
 
 _BUNCH_FIELDS = """\

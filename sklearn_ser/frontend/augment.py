@@ -20,7 +20,7 @@ from numbers import Real
 import numpy as np
 import scipy.fft
 
-from .._docstrings import fill_doc
+from ..utils._docstrings import fill_doc
 from .decode import audio_info, check_waveform, load_audio, resample
 from .dsp import istft, phase_vocoder, stft
 

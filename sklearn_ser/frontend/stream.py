@@ -1,6 +1,6 @@
 """A recording as a stream: decoded in blocks, resampled by one soxr stream, cut into windows.
 
-The streaming half of :mod:`sklearn_ser.windows`: memory follows one block and one window,
+The streaming half of :mod:`sklearn_ser.inference`: memory follows one block and one window,
 whatever the length of the recording, and the samples equal those of decoding and resampling
 the recording whole.
 """

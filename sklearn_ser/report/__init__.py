@@ -1,7 +1,7 @@
 """Tables, figures and result files: the presentation of what the study measured.
 
 Everything here is plain data in, text or files out: the study (:mod:`sklearn_ser.study`)
-and :mod:`sklearn_ser.scores` compute, these functions present. Figures are drawn on
+and :mod:`sklearn_ser.metrics` compute, these functions present. Figures are drawn on
 explicit :class:`matplotlib.figure.Figure` objects, never through pyplot, so the back end of
 the caller (a notebook's, say) is left alone and no display is needed.
 
@@ -10,7 +10,7 @@ Modules: :mod:`~sklearn_ser.report.tables` (text and Markdown tables),
 CSV, Markdown) and :mod:`~sklearn_ser.report.comparison` (the study's whole report).
 """
 
-from ..scores import METRICS, summarize_folds
+from ..metrics import METRICS, summarize_folds
 from .comparison import comparison_settings, write_comparison_report
 from .figures import plot_confusion_matrix, plot_emotion_profile, plot_training_curves
 from .files import write_json, write_markdown_report, write_results

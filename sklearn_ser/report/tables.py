@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..scores import METRICS
+from ..metrics import METRICS
 
 __all__ = ["format_fold_table", "format_table"]
 

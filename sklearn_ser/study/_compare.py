@@ -10,10 +10,10 @@ from numbers import Integral
 import numpy as np
 
 from .. import defaults
-from .._names import check_names
 from ..classifier import SERClassifier
 from ..models import ARCHITECTURES
-from ..progress import Progress, is_terminal
+from ..utils._names import check_names
+from ..utils.progress import Progress, is_terminal
 from ._checkpoint import Checkpoint, _digest, config_key, data_fingerprint
 from ._fit import (
     EpochBar,

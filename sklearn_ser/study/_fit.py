@@ -11,8 +11,8 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedGroupKFold
 
 from ..classifier import EpochProgress, SERClassifier
-from ..progress import Progress
-from ..scores import heldout_scores, trainable_parameters
+from ..metrics import heldout_scores, trainable_parameters
+from ..utils.progress import Progress
 from ._result import NO_HISTORY
 
 __all__ = ["FoldFeatures", "fit_architecture", "fit_baseline", "make_splits"]

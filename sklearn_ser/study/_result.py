@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix
 
-from ..scores import heldout_scores, summarize_folds
+from ..metrics import heldout_scores, summarize_folds
 
 __all__ = ["ENSEMBLE", "StudyResult", "assemble"]
 
@@ -38,7 +38,7 @@ class StudyResult:
         linear final step (missing otherwise).
     summary : DataFrame
         Mean and std of each metric over folds, one row per model
-        (:func:`~sklearn_ser.scores.summarize_folds`).
+        (:func:`~sklearn_ser.metrics.summarize_folds`).
     labels : list of str
         Class labels, the order of the confusion matrices.
     confusion : dict of str to ndarray

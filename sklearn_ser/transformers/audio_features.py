@@ -10,7 +10,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .. import defaults
-from .._docstrings import fill_doc
 from ..frontend.augment import resolve_augmentations
 from ..frontend.clip import ClipConfig, clip_features
 from ..frontend.decode import MAX_SR, MIN_SR
@@ -24,6 +23,7 @@ from ..frontend.extraction import (
 )
 from ..frontend.features import FeatureParams, check_feature_names, feature_names, resolve_features
 from ..frontend.inputs import clip_sources
+from ..utils._docstrings import fill_doc
 
 __all__ = ["AudioFeatureTransformer"]
 

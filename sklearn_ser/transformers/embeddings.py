@@ -21,12 +21,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from .._docstrings import fill_doc
 from ..frontend.clip import READ_MARGIN
 from ..frontend.condition import fix_length, trim_silence
 from ..frontend.decode import AudioInputError, audio_info
 from ..frontend.extraction import FRONT_END_CONSTRAINTS, ClipFeaturesMixin
 from ..frontend.inputs import clip_sources, decode_source
+from ..utils._docstrings import fill_doc
 from ._pooling import POOLINGS, PoolingMixin
 
 __all__ = ["POOLINGS", "SpeechEmbeddingTransformer"]

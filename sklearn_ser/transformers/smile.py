@@ -17,7 +17,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .. import defaults
-from .._docstrings import fill_doc
 from ..frontend.augment import resolve_augmentations
 from ..frontend.decode import MAX_SR, MIN_SR
 from ..frontend.extraction import (
@@ -35,6 +34,7 @@ from ..frontend.smile_clip import (
     import_opensmile,
     smile_clip,
 )
+from ..utils._docstrings import fill_doc
 
 __all__ = ["FEATURE_LEVELS", "OpenSmileTransformer", "make_functionals_pipeline"]
 
@@ -283,7 +283,7 @@ def make_functionals_pipeline(feature_set="eGeMAPSv02", *, estimator=None,
     ("clf", estimator)])``, unfitted. The scaler is fitted inside each training fold, so no
     statistic of a test speaker leaks. This is the pipeline of ``sklearn-ser train
     --features compare`` and ``compare --baselines``, and the classic member of
-    :func:`sklearn_ser.fusion.make_fusion_classifier`.
+    :func:`sklearn_ser.ensemble.make_fusion_classifier`.
 
     Parameters
     ----------

@@ -20,7 +20,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from .._docstrings import fill_doc
 from ..backbones import get_backbone, resolve_backbone
 from ..backbones._resolve import encoder_folder
 from ..backbones._whisper import (
@@ -37,6 +36,7 @@ from ..frontend.condition import condition
 from ..frontend.decode import AudioInputError
 from ..frontend.extraction import FRONT_END_CONSTRAINTS, ClipFeaturesMixin
 from ..frontend.inputs import clip_digest, clip_sources, decode_source
+from ..utils._docstrings import fill_doc
 from ._pooling import POOLINGS, PoolingMixin
 
 __all__ = ["POOLINGS", "WhisperTransformer", "clear_embedding_cache"]

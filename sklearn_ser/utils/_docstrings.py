@@ -95,7 +95,7 @@ def fill_doc(obj):
 
     Examples
     --------
-    >>> from sklearn_ser._docstrings import fill_doc
+    >>> from sklearn_ser.utils._docstrings import fill_doc
     >>> @fill_doc
     ... def predict(X):
     ...     '''Predict.

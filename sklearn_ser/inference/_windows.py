@@ -1,17 +1,4 @@
-"""Emotion analysis of recordings longer than a training clip, in sliding windows.
-
-A model trained on clips of a few seconds (``AudioFeatureTransformer(duration=3.0)``, or any
-front-end transformer with a ``duration``) would crop a long recording to its first seconds.
-Here the recording is cut into overlapping windows of the clip length; each window goes
-through the fitted pipeline as one clip, and the recording's emotion distribution is the mean
-of the window probabilities.
-
-A recording is streamed, never held whole: a file is decoded in blocks (checked by
-:func:`sklearn_ser.frontend.decode.load_audio`, block by block), resampled by one soxr stream whose
-output equals whole-file resampling sample for sample, cut into windows as the samples
-arrive, and the windows are classified in batches. Memory follows one block, one window and
-one batch, whatever the length of the recording.
-"""
+"""Sliding-window analysis of a long recording: :func:`analyse_recording` and its parts."""
 
 from __future__ import annotations
 
@@ -23,8 +10,8 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from .frontend.decode import MAX_SR, MIN_SR, audio_info, check_waveform
-from .frontend.stream import Windower, array_blocks, file_blocks, resampled
+from ..frontend.decode import MAX_SR, MIN_SR, audio_info, check_waveform
+from ..frontend.stream import Windower, array_blocks, file_blocks, resampled
 
 __all__ = ["RecordingAnalysis", "analyse_recording", "audio_transformer", "window_bounds",
            "window_rate"]
@@ -53,7 +40,7 @@ def window_bounds(n_samples: int, window: int, hop: int) -> np.ndarray:
 
     Examples
     --------
-    >>> from sklearn_ser.windows import window_bounds
+    >>> from sklearn_ser.inference import window_bounds
     >>> window_bounds(10, 4, 2).tolist()
     [[0, 4], [2, 6], [4, 8], [6, 10]]
     >>> window_bounds(11, 4, 3).tolist()
@@ -100,7 +87,7 @@ def audio_transformer(model):
     >>> from sklearn.dummy import DummyClassifier
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn_ser import OpenSmileTransformer
-    >>> from sklearn_ser.windows import audio_transformer
+    >>> from sklearn_ser.inference import audio_transformer
     >>> audio_transformer(make_pipeline(OpenSmileTransformer(sr=16000), DummyClassifier()))
     OpenSmileTransformer(sr=16000)
     """
@@ -139,7 +126,7 @@ def window_rate(transformer) -> int:
     Examples
     --------
     >>> from sklearn_ser import AudioFeatureTransformer
-    >>> from sklearn_ser.windows import window_rate
+    >>> from sklearn_ser.inference import window_rate
     >>> window_rate(AudioFeatureTransformer()), window_rate(AudioFeatureTransformer(input_sr=8000))
     (16000, 8000)
     """
@@ -237,7 +224,7 @@ def analyse_recording(model, recording, *, window: float | None = None,
     >>> from sklearn.dummy import DummyClassifier
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn_ser import AudioFeatureTransformer
-    >>> from sklearn_ser.windows import analyse_recording
+    >>> from sklearn_ser.inference import analyse_recording
     >>> rng = np.random.default_rng(0)
     >>> clips = [rng.standard_normal(8000).astype("float32") for _ in range(4)]
     >>> model = make_pipeline(AudioFeatureTransformer(duration=1.0, output="stats"),

@@ -1,24 +1,14 @@
-"""The deep default fused with openSMILE ComParE functionals: one scikit-learn estimator.
-
-On held-out EmoDB speakers the library's deep default (log-mel frames, ``cnn_gru``) and the
-classic anchor (ComParE_2016 functionals, standardised, an L2 logistic regression) make
-different mistakes, and the plain mean of their probabilities beat both (docs/accuracy.rst,
-"Fusing the deep default with ComParE"). :func:`make_fusion_classifier` builds that fusion
-from the library's own parts as a soft :class:`~sklearn.ensemble.VotingClassifier` of two
-Pipelines on audio, so it cross-validates, grid-searches (``deep__clf__epochs``,
-``compare__clf__C``, ``weights``...) and saves in the safe model format like
-any other estimator.
-"""
+"""The fusion of the deep default and openSMILE functionals: :func:`make_fusion_classifier`."""
 
 from __future__ import annotations
 
 from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
 
-from . import defaults
-from .classifier import SERClassifier
-from .transformers.audio_features import AudioFeatureTransformer
-from .transformers.smile import make_functionals_pipeline
+from .. import defaults
+from ..classifier import SERClassifier
+from ..transformers.audio_features import AudioFeatureTransformer
+from ..transformers.smile import make_functionals_pipeline
 
 __all__ = ["make_fusion_classifier"]
 
@@ -68,7 +58,7 @@ def make_fusion_classifier(*, augment=defaults.AUGMENTATIONS, arch=defaults.ARCH
 
     Examples
     --------
-    >>> from sklearn_ser.fusion import make_fusion_classifier
+    >>> from sklearn_ser.ensemble import make_fusion_classifier
     >>> fusion = make_fusion_classifier(random_state=0)
     >>> [name for name, _ in fusion.estimators], fusion.voting
     (['deep', 'compare'], 'soft')

@@ -14,7 +14,7 @@ left.
 Examples
 --------
 >>> import io
->>> from sklearn_ser.progress import Progress
+>>> from sklearn_ser.utils.progress import Progress
 >>> log, now = io.StringIO(), [0.0]           # not a terminal; a clock we advance by hand
 >>> with Progress(4, "models", unit="model", file=log, every_percent=50,
 ...               clock=lambda: now[0]) as progress:
@@ -48,7 +48,7 @@ def format_seconds(seconds: float) -> str:
 
     Examples
     --------
-    >>> from sklearn_ser.progress import format_seconds
+    >>> from sklearn_ser.utils.progress import format_seconds
     >>> format_seconds(42.4), format_seconds(185), format_seconds(3725)
     ('42 s', '3 min 05 s', '1 h 02 min')
     """
@@ -98,7 +98,7 @@ class Progress:
     A resumed run: two of four models were restored, so the ETA uses this run's pace only.
 
     >>> import io
-    >>> from sklearn_ser.progress import Progress
+    >>> from sklearn_ser.utils.progress import Progress
     >>> log, now = io.StringIO(), [0.0]
     >>> with Progress(4, "study", unit="model", file=log, every_update=True, initial=2,
     ...               clock=lambda: now[0]) as progress:

@@ -1,8 +1,4 @@
-"""Scores of held-out predictions and their summary over folds (no TensorFlow needed).
-
-The study (:mod:`sklearn_ser.study`) and ``sklearn-ser evaluate`` compute with these
-functions; :mod:`sklearn_ser.report` only presents what they return.
-"""
+"""Held-out scores, one classification report per model, and their summary over folds."""
 
 from __future__ import annotations
 
@@ -52,7 +48,7 @@ def heldout_scores(y_true, y_pred) -> dict[str, float]:
 
     Examples
     --------
-    >>> from sklearn_ser.scores import heldout_scores
+    >>> from sklearn_ser.metrics import heldout_scores
     >>> scores = heldout_scores(["a", "a", "b", "b"], ["a", "b", "b", "b"])
     >>> {k: round(v, 3) for k, v in scores.items()}
     {'test_accuracy': 0.75, 'uar': 0.75, 'macro_f1': 0.733}
@@ -84,7 +80,7 @@ def evaluate_predictions(y_true, y_pred, labels: Sequence[str]) -> dict:
 
     Examples
     --------
-    >>> from sklearn_ser.scores import evaluate_predictions
+    >>> from sklearn_ser.metrics import evaluate_predictions
     >>> result = evaluate_predictions(["a", "b", "b"], ["a", "b", "a"], ["a", "b"])
     >>> round(result["balanced_accuracy"], 2), result["confusion_matrix"].tolist()
     (0.75, [[1, 0], [1, 1]])
@@ -122,7 +118,7 @@ def summarize_folds(folds: pd.DataFrame, metrics: Sequence[str] | None = None) -
     Examples
     --------
     >>> import pandas as pd
-    >>> from sklearn_ser.scores import summarize_folds
+    >>> from sklearn_ser.metrics import summarize_folds
     >>> folds = pd.DataFrame({"model": ["cnn", "cnn"], "fold": [0, 1], "uar": [0.5, 0.7]})
     >>> summary = summarize_folds(folds)
     >>> summary.loc["cnn", ["uar_mean", "uar_std", "n_folds"]].astype(float).round(3).tolist()

@@ -30,7 +30,7 @@ def check_names(names, known: Iterable[str], *, what: str, param: str,
 
     Examples
     --------
-    >>> from sklearn_ser._names import check_names
+    >>> from sklearn_ser.utils._names import check_names
     >>> check_names("cnn", ["cnn", "cnn_gru"], what="architecture", param="archs")
     ['cnn']
     >>> check_names(["rnn"], ["cnn"], what="architecture", param="archs")
