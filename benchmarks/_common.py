@@ -7,6 +7,7 @@ importing these helpers costs nothing before the measurement starts.
 
 from __future__ import annotations
 
+import gc
 import importlib.metadata
 import json
 import os
@@ -89,6 +90,20 @@ def reset_peak_rss() -> bool:
         return True
     except OSError:
         return False
+
+
+def peak_growth(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` and the MiB its run added to the process's peak RSS.
+
+    The growth is measured from the resident size just before the call (after a garbage
+    collection, so the previous step's leftovers do not count); NaN where the kernel cannot
+    reset its peak counter.
+    """
+    gc.collect()
+    base = rss_mb()
+    reset = reset_peak_rss()
+    result = function(*args, **kwargs)
+    return result, peak_rss_mb() - base if reset else float("nan")
 
 
 # --- a shared machine --------------------------------------------------------------------------
@@ -183,6 +198,24 @@ def machine_lines(packages=("numpy", "scikit-learn", "keras", "tensorflow", "sci
         f"sklearn-ser revision: {_git_revision()}",
         f"command: python {' '.join(sys.argv)}",
     ]
+
+
+class MachineLoad:
+    """The load averages at the start and at the end of a run, reported with the machine.
+
+    On a shared machine absolute figures move with the load; every report says what it was.
+    """
+
+    def __init__(self):
+        self.start, self.end = load_average(), None
+
+    def stop(self) -> None:
+        self.end = load_average()
+
+    def lines(self, packages=("numpy", "scikit-learn", "keras", "tensorflow", "scikeras")):
+        """:func:`machine_lines`, then the load at the start and at the end."""
+        return [*machine_lines(packages),
+                f"load average (1, 5, 15 min): at start {self.start}, at end {self.end}"]
 
 
 def markdown_table(header, rows) -> str:

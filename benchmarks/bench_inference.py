@@ -54,16 +54,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 from _common import (
+    MachineLoad,
     balanced_subset,
     cycled,
     emodb_files,
     emotion,
-    load_average,
-    machine_lines,
     markdown_table,
-    peak_rss_mb,
-    reset_peak_rss,
-    rss_mb,
+    peak_growth,
     wait_for_idle,
 )
 from bench_extraction import DURATION, FEATURES, HOP, N_FFT, N_MELS, N_MFCC, SR, TOP_DB, seed_clip
@@ -172,11 +169,7 @@ def growth(pipe, files, sizes):
             pipe.set_params(features__n_jobs=jobs)
             if jobs == 2:
                 pipe.predict_proba(paths[:4])  # warm workers
-            gc.collect()
-            base = rss_mb()
-            reset = reset_peak_rss()
-            seconds, proba = _timed(pipe.predict_proba, paths)
-            grown = peak_rss_mb() - base if reset else float("nan")
+            (seconds, proba), grown = peak_growth(_timed, pipe.predict_proba, paths)
             n_frames, n_features = pipe.named_steps["clf"].input_shape_
             rows.append([size, jobs, f"{seconds:.1f}", f"{size / seconds:.1f}",
                          f"{size * n_frames * n_features * 4 / 2**20:.0f}", f"{grown:.0f}",
@@ -217,7 +210,7 @@ def main():
     train = balanced_subset(files, args.fit_per_class)
     clip = files[0]
     paths = cycled(files, args.n_batch)
-    load_start = load_average()
+    load = MachineLoad()
 
     print(f"Naive features of {args.naive_clips or args.n_batch} clips ...", file=sys.stderr,
           flush=True)
@@ -260,12 +253,11 @@ def main():
     if not args.no_scaling and default_arch in pipes:
         print("Growth ...", file=sys.stderr, flush=True)
         growth_rows = growth(pipes[default_arch], files, args.sizes)
-    load_end = load_average()
+    load.stop()
 
     n_frames, n_features = next(iter(pipes.values())).named_steps["clf"].input_shape_
-    print("\n".join(machine_lines(("numpy", "scikit-learn", "keras", "tensorflow", "scikeras",
-                                   "librosa", "soundfile", "soxr", "joblib"))))
-    print(f"load average (1, 5, 15 min): at start {load_start}, at end {load_end}")
+    print("\n".join(load.lines(("numpy", "scikit-learn", "keras", "tensorflow", "scikeras",
+                                "librosa", "soundfile", "soxr", "joblib"))))
     print(f"pipelines: seed settings ({SR} Hz, {DURATION} s, n_fft {N_FFT}, hop {HOP}, "
           f"{'+'.join(FEATURES)}: {n_frames} frames x {n_features} features) + "
           f"SERClassifier(arch, epochs={args.epochs}, random_state=0), fitted on {len(train)} "

@@ -53,15 +53,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 import numpy as np
-from _common import (
-    load_average,
-    machine_lines,
-    markdown_table,
-    peak_rss_mb,
-    reset_peak_rss,
-    rss_mb,
-    wait_for_idle,
-)
+from _common import MachineLoad, markdown_table, peak_growth, wait_for_idle
 
 from sklearn_ser import AudioFeatureTransformer
 from sklearn_ser.classifier import SERClassifier
@@ -128,7 +120,7 @@ def fit_wrapper(arch, X, y, epochs):
         clf.fit(X, y)
         end = time.perf_counter()
     (call,) = calls
-    n_rows = len(call["args"][0])
+    n_rows, _ = _rows(call["args"][0])
     samples_s, tracing = _steady(n_rows, timer.seconds)
     return clf, call, {
         "samples_s": samples_s, "tracing_s": tracing, "n_rows": n_rows,
@@ -137,6 +129,14 @@ def fit_wrapper(arch, X, y, epochs):
         "total_s": end - start, "epochs": len(timer.seconds),
         "end_to_end": n_rows * len(timer.seconds) / (end - start),
     }
+
+
+def _rows(x) -> tuple[int, tuple]:
+    """Training rows of an epoch and the shape of one row, for an array or the classifier's
+    batches (a ``keras.utils.PyDataset`` of sampled views, whose ``len`` counts batches)."""
+    if hasattr(x, "n_rows"):
+        return x.n_rows, tuple(x.X.shape[2:])
+    return len(x), tuple(x.shape[1:])
 
 
 def fit_plain(clf, call):
@@ -153,7 +153,7 @@ def fit_plain(clf, call):
     setup = time.perf_counter() - start
     model.fit(*call["args"], **kwargs)
     total = time.perf_counter() - start
-    n_rows = len(call["args"][0])
+    n_rows, _ = _rows(call["args"][0])
     samples_s, tracing = _steady(n_rows, timer.seconds)
     return {"samples_s": samples_s, "tracing_s": tracing, "n_rows": n_rows,
             "steady_s": timer.seconds[1:], "steady_cpu_s": timer.cpu_seconds[1:],
@@ -164,7 +164,7 @@ def fit_plain(clf, call):
 def describe_call(clf, call) -> str:
     """What the classifier handed to Keras (so the reader sees what both sides trained)."""
     kwargs = call["kwargs"]
-    x = call["args"][0]
+    n_rows, row_shape = _rows(call["args"][0])
     weights = kwargs.get("sample_weight")
     val = kwargs.get("validation_data")
     callbacks = [type(c).__name__ for c in kwargs.get("callbacks") or []
@@ -174,7 +174,7 @@ def describe_call(clf, call) -> str:
     rate = (type(rate).__name__ if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule)
             else f"constant {float(optimizer.learning_rate):g}")
     layers = [layer.name for layer in clf.model_.layers[1:3]]
-    return (f"{x.shape[0]} training rows {tuple(x.shape[1:])}, batch_size "
+    return (f"{n_rows} training rows {row_shape}, batch_size "
             f"{kwargs.get('batch_size')}, sample weights "
             f"{'yes' if weights is not None else 'no'}, validation rows "
             f"{len(val[0]) if val is not None else 0}, shuffle {kwargs.get('shuffle', True)}; "
@@ -249,11 +249,7 @@ def growth(args, n_frames, n_features):
                 n_clips, n_frames, n_features)
             X = rng.standard_normal(shape, dtype=np.float32)
             y = rng.integers(0, args.n_classes, size=n_clips)
-            gc.collect()
-            base = rss_mb()
-            reset = reset_peak_rss()
-            _, _, figures = fit_wrapper(arch, X, y, args.growth_epochs)
-            grown = peak_rss_mb() - base if reset else float("nan")
+            (_, _, figures), grown = peak_growth(fit_wrapper, arch, X, y, args.growth_epochs)
             n_rows = n_clips * n_views
             rows.append([n_clips, n_views, n_rows, f"{figures['total_s']:.1f}",
                          f"{figures['samples_s']:.0f}", f"{figures['tracing_s']:.1f}",
@@ -318,7 +314,7 @@ def main():
         args.n_clips, n_frames, n_features)
     X = rng.standard_normal(shape, dtype=np.float32)
     y = rng.integers(0, args.n_classes, size=args.n_clips)
-    load_start = load_average()
+    load = MachineLoad()
     print(f"Head to head: {args.n_clips} clips x {args.n_views} views x {n_frames} frames x "
           f"{n_features} features, {args.n_classes} classes, {args.epochs} epochs, "
           f"{args.repeats} fit(s) each ...", file=sys.stderr, flush=True)
@@ -328,10 +324,9 @@ def main():
     if not args.no_scaling:
         print("Growth ...", file=sys.stderr, flush=True)
         arch, growth_rows = growth(args, n_frames, n_features)
-    load_end = load_average()
+    load.stop()
 
-    print("\n".join(machine_lines()))
-    print(f"load average (1, 5, 15 min): at start {load_start}, at end {load_end}")
+    print("\n".join(load.lines()))
     print(f"\nHead to head: {args.n_clips} clips x {args.n_views} views x {n_frames} frames x "
           f"{n_features} features (random), {args.n_classes} classes, {args.epochs} epochs, "
           f"{args.repeats} fit(s) per contender, alternating")

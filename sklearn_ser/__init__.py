@@ -7,8 +7,9 @@ Public names: :class:`AudioFeatureTransformer`, :class:`SERClassifier`,
 corpora in :mod:`sklearn_ser.datasets`, splitters in :mod:`sklearn_ser.model_selection`.
 """
 
-import importlib
 import os
+
+from .utils import _lazy
 
 # TensorFlow's default CPU allocator hands every large temporary (a convolution's gradient
 # buffers: several MB per training step) to malloc, which, depending on how the heap happens
@@ -37,12 +38,4 @@ _LAZY = {
 
 __all__ = [*sorted(_LAZY), "__version__"]
 
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module 'sklearn_ser' has no attribute {name!r}")
+__getattr__, __dir__ = _lazy.lazy_attributes(__name__, _LAZY, globals())

@@ -9,7 +9,7 @@ reports training epochs. Names are imported on first use: ``SERClassifier`` and
 ``EpochProgress`` need Keras, ``NumpySERClassifier`` does not.
 """
 
-import importlib
+from ..utils import _lazy
 
 _LAZY = {
     "EpochProgress": "._progress",
@@ -24,12 +24,4 @@ __all__ = sorted(_LAZY)
 # importing it, unlike SERClassifier, loads no TensorFlow.
 _PERSISTENCE_STAND_INS = {"SERClassifier": {"numpy": "NumpySERClassifier"}}
 
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module 'sklearn_ser.classifier' has no attribute {name!r}")
+__getattr__, __dir__ = _lazy.lazy_attributes(__name__, _LAZY, globals())

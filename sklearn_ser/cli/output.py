@@ -156,6 +156,7 @@ def check_output_target(path, option, *, example="out.png") -> Path:
     Returns
     -------
     path : pathlib.Path
+        The file, as a path.
 
     Raises
     ------
@@ -183,11 +184,12 @@ def check_output_folder(path, option) -> Path:
     path : str or path-like
         The output folder.
     option : str
-        The option that named it, for messages (``"--out"``).
+        As in :func:`check_output_target`.
 
     Returns
     -------
     path : pathlib.Path
+        The folder, as a path.
 
     Raises
     ------

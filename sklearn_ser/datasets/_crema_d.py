@@ -301,10 +301,7 @@ def fetch_crema_d(
 
     {{references}}
 
-    Examples
-    --------
-    >>> from sklearn_ser.datasets import fetch_crema_d
-    >>> data = fetch_crema_d()  # doctest: +SKIP
+    {{fetch_examples}}
     """
     return fetch_corpus(
         "crema_d",

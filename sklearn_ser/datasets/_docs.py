@@ -115,6 +115,17 @@ _REFERENCES = """\
 
 Licence: {licence}."""
 
+_FETCH_EXAMPLES = """\
+Examples
+--------
+>>> from sklearn_ser.datasets import {fetcher}
+>>> data = {fetcher}()  # doctest: +SKIP"""
+
+# a downloaded archive is checked against the registry's count, so the example can show it
+_FETCH_EXAMPLES_COUNT = """
+>>> len(data.frame)  # doctest: +SKIP
+{clips}"""
+
 
 def _sections(info: Corpus, passed_on: str) -> dict[str, str]:
     archive = info.archive
@@ -139,6 +150,7 @@ def _sections(info: Corpus, passed_on: str) -> dict[str, str]:
         else "",
         "max_mb": archive.max_size // 1024**2 if archive is not None else 0,
         "passed_on": passed_on,
+        "fetcher": f"fetch_{info.name}",
     }
     fields["download_error"] = textwrap.fill(
         _DOWNLOAD_ERROR.format(**fields), 88, initial_indent="    ", subsequent_indent="    "
@@ -155,6 +167,8 @@ def _sections(info: Corpus, passed_on: str) -> dict[str, str]:
         "fetch_returns_raises": raises,
         "fetch_sections": "Parameters\n----------\n" + _FETCH_PARAMETERS + "\n\n" + raises,
         "references": "References\n----------\n" + _REFERENCES,
+        "fetch_examples": _FETCH_EXAMPLES + (_FETCH_EXAMPLES_COUNT if archive is not None
+                                             else ""),
     }
     return {key: text.format(**fields) for key, text in templates.items()}
 

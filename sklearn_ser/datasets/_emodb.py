@@ -153,12 +153,7 @@ def fetch_emodb(
 
     {{references}}
 
-    Examples
-    --------
-    >>> from sklearn_ser.datasets import fetch_emodb
-    >>> data = fetch_emodb()  # doctest: +SKIP
-    >>> len(data.frame)  # doctest: +SKIP
-    535
+    {{fetch_examples}}
     """
     return fetch_corpus("emodb", data_home, download_if_missing, emotions, merge_calm,
                         allow_http=allow_http)

@@ -134,9 +134,6 @@ def fetch_savee(
 
     {{references}}
 
-    Examples
-    --------
-    >>> from sklearn_ser.datasets import fetch_savee
-    >>> data = fetch_savee()  # doctest: +SKIP
+    {{fetch_examples}}
     """
     return fetch_corpus("savee", data_home, download_if_missing, emotions, merge_calm)

@@ -132,11 +132,6 @@ def fetch_tess(
 
     {{references}}
 
-    Examples
-    --------
-    >>> from sklearn_ser.datasets import fetch_tess
-    >>> data = fetch_tess()  # doctest: +SKIP
-    >>> len(data.frame)  # doctest: +SKIP
-    2800
+    {{fetch_examples}}
     """
     return fetch_corpus("tess", data_home, download_if_missing, emotions, merge_calm)

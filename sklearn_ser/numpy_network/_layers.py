@@ -150,13 +150,19 @@ def _build_conv1d(layer, shapes, kwargs):
     return conv, (steps, filters)
 
 
-def _build_batch_normalization(layer, shapes, kwargs):
+def _normalization_options(layer, shapes):
+    """What Keras's BatchNormalization and LayerNormalization share: one input normalised
+    over its last axis, and the ``epsilon``, ``center`` and ``scale`` options."""
     shape = _one_input(layer, shapes)
     _last_axis(layer, "axis", len(shape) + 1)
-    channels = _channels(layer, shape)
     epsilon = float(layer.option("epsilon", 1e-3))
     center = layer.option("center", True, allowed=(True, False))
     scale = layer.option("scale", True, allowed=(True, False))
+    return shape, _channels(layer, shape), epsilon, center, scale
+
+
+def _build_batch_normalization(layer, shapes, kwargs):
+    shape, channels, epsilon, center, scale = _normalization_options(layer, shapes)
     renorm = layer.option("renorm", False, allowed=(True, False))
     for key in ("momentum", "synchronized", "renorm_clipping", "renorm_momentum"):
         layer.option(key, None)  # training only: inference uses the moving statistics
@@ -178,12 +184,8 @@ def _build_batch_normalization(layer, shapes, kwargs):
 
 
 def _build_layer_normalization(layer, shapes, kwargs):
-    shape = _one_input(layer, shapes)
-    _last_axis(layer, "axis", len(shape) + 1)
-    channels = _channels(layer, shape)
-    epsilon = _FLOAT(layer.option("epsilon", 1e-3))
-    center = layer.option("center", True, allowed=(True, False))
-    scale = layer.option("scale", True, allowed=(True, False))
+    shape, channels, epsilon, center, scale = _normalization_options(layer, shapes)
+    epsilon = _FLOAT(epsilon)
     rms = layer.option("rms_scaling", False, allowed=(True, False))
     names = [n for n, on in (("gamma", scale or rms), ("beta", center and not rms)) if on]
     weights = dict(zip(names, layer.weights([(n, (channels,)) for n in names])))
