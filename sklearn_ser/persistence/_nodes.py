@@ -130,7 +130,7 @@ class Encoder:
         node = {"$": "estimator", "class": native, "id": self._seen[id(est)]}
         prefix, outer_pair_prefix = self._prefix, self._pair_prefix
         params = est.get_params(deep=False)
-        derived = getattr(est, "_persistence_derived", ())
+        derived = getattr(type(est), "_persistence_derived", ())
         attrs = {k: v for k, v in vars(est).items() if k not in params and k not in derived}
         for key, values, role in (("params", params, "parameter"), ("attrs", attrs, "attribute")):
             node[key] = {}
@@ -311,9 +311,10 @@ class Decoder:
         for attr, value in node["attrs"].items():
             check_attribute(cls, attr, self.fail)
             setattr(est, attr, self.decode(value))
-        restore = getattr(est, "_persistence_restore", None)
+        # looked up on the class: an instance attribute of that name came from the file
+        restore = getattr(cls, "_persistence_restore", None)
         if restore is not None:
-            restore()
+            restore(est)
         return self._remember(node, est)
 
     def _keras_model(self, member):
