@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+
+from ..utils._json import json_data
 
 __all__ = ["safe_name", "write_json", "write_markdown_report", "write_results"]
 
@@ -24,27 +24,6 @@ def safe_name(name) -> str:
     'fold_1_cnn'
     """
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name))
-
-
-def _jsonable(value):
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if value is pd.NA:
-        return None
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return value
 
 
 def write_json(path, document) -> Path:
@@ -62,7 +41,7 @@ def write_json(path, document) -> Path:
     path : Path
     """
     path = Path(path)
-    path.write_text(json.dumps(_jsonable(document), indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(json_data(document, finite=True), indent=2) + "\n", encoding="utf-8")
     return path
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..frontend.inputs import content_key
+from ..utils._json import json_data
 
 __all__ = ["Checkpoint", "config_key", "data_fingerprint", "describe_changes"]
 
@@ -64,15 +65,7 @@ def data_fingerprint(X, y, groups) -> dict:
 
 def _plain(value):
     """``value`` as JSON data; anything else by its repr (estimators, callables, classes)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return " ".join(repr(value).split())
+    return json_data(value, other=lambda v: " ".join(repr(v).split()))
 
 
 def config_key(settings: Mapping) -> str:
