@@ -165,7 +165,7 @@ def compare_architectures(X, y, groups, *, archs=tuple(ARCHITECTURES), cv=3,
         Report progress on ``progress_file``: one line per finished model with its fold UAR
         and the study's ETA; on a terminal also a bar per level (models, epochs, clips of
         the feature extraction); elsewhere (a log file, CI, a pipe) the epochs of a model
-        every 30 s as plain lines (:class:`~sklearn_ser.progress.Progress`).
+        every 30 s as plain lines (:class:`~sklearn_ser.utils.progress.Progress`).
     progress_file : text stream, default=None
         Where progress goes; None is ``sys.stderr``.
 
