@@ -70,8 +70,12 @@ def _smile_set(name, option, text):
     return by_lower[name.lower()]
 
 
-def parse_features(text, option="--features") -> FeatureSet:
-    """``text`` as a :class:`FeatureSet`; an openSMILE set is checked against the package."""
+def parse_features(text, option="--features", *, also=()) -> FeatureSet:
+    """``text`` as a :class:`FeatureSet`; an openSMILE set is checked against the package.
+
+    ``also`` names further choices the command accepts itself (they are only listed in the
+    error of an unknown set).
+    """
     lowered = text.strip().lower()
     if lowered == "mel":
         return FeatureSet(text, "frames")
@@ -80,7 +84,8 @@ def parse_features(text, option="--features") -> FeatureSet:
     for prefix, kind in ((_SMILE_LLD, "lld"), (_SMILE, "functionals")):
         if lowered.startswith(prefix) and lowered[len(prefix):]:
             return FeatureSet(text, kind, _smile_set(text.strip()[len(prefix):], option, text))
-    raise CommandError(f"{option}: unknown feature set {text!r}; choose from {_SYNTAX}.")
+    choices = "".join(f"{c!r}, " for c in also) + _SYNTAX
+    raise CommandError(f"{option}: unknown feature set {text!r}; choose from {choices}.")
 
 
 def make_features(features: FeatureSet, *, duration, augment, n_jobs, random_state,
