@@ -86,7 +86,7 @@ COMPARE_EPOCHS = EPOCHS
 #: scale").
 WHISPER_LAYER = 3
 WHISPER_STRIDE = 4
-WHISPER_EPOCHS = 8
+WHISPER_EPOCHS = 6
 #: The demo corpus of the command line: speakers, and clips per speaker and emotion.
 DEMO_SPEAKERS = 6
 DEMO_CLIPS_PER_EMOTION = 4

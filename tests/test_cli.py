@@ -620,9 +620,17 @@ def test_compare_on_whisper_frames(tmp_path):
                                         "--cv", "2", "--archs", "cnn", "--no-ensemble",
                                         "--quiet"], tmp_path)
     assert status == 0, err
-    assert ("8 epochs, features: Whisper base encoder layer 3 (512 values every 80 ms), "
+    assert ("6 epochs, features: Whisper base encoder layer 3 (512 values every 80 ms), "
             "augmentation: none") in out
     assert [line.split()[0] for line in out.splitlines()[-1:]] == ["cnn"]
+
+
+def test_compare_with_the_recipe_as_a_baseline(tmp_path):
+    status, out, err, _ = run_captured(["compare", *TINY_DATA, "--archs", "none", "--cv", "2",
+                                        "--baselines", "whisper+logreg", "--quiet"], tmp_path)
+    assert status == 0, err
+    assert "baselines: whisper+logreg" in out
+    assert out.splitlines()[-1].split()[0] == "whisper+logreg"
 
 
 @pytest.mark.parametrize("argv, fragments", [

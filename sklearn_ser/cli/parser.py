@@ -193,9 +193,10 @@ def _add_compare(sub):
              "StandardScaler + an estimator (logreg: LogisticRegression(C="
              f"{defaults.FUNCTIONALS_C}, class_weight='balanced'); svc: "
              "SVC(class_weight='balanced')), e.g. "
-             "--baselines compare+logreg egemaps+svc; each uses every whole clip (not "
-             "--duration) and no augmentation; needs the opensmile extra. With --archs none, "
-             "only the baselines run")
+             "--baselines compare+logreg egemaps+svc (needs the opensmile extra); or "
+             "whisper+logreg, the pretrained model's recipe (Whisper's encoder pooled over "
+             "the clip, StandardScaler, LogisticRegression). Each uses every whole clip (not "
+             "--duration) and no augmentation. With --archs none, only the baselines run")
     compare.add_argument("--out", metavar="DIR",
                          help="write the report here: results_folds.csv, "
                               "results_summary.csv, results.json, report.md, "
