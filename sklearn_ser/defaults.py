@@ -30,6 +30,9 @@ __all__ = [
     "SAMPLE_RATE",
     "TOP_DB",
     "VALIDATION_FRACTION",
+    "WHISPER_EPOCHS",
+    "WHISPER_LAYER",
+    "WHISPER_STRIDE",
 ]
 
 #: The five architectures of the seed recipe, in its order (Model 1 .. Model 5).
@@ -75,6 +78,15 @@ RANDOM_STATE = 0
 #: study still fits the README's 10 minutes on two cores (figures: docs/accuracy.rst).
 COMPARE_CV = 3
 COMPARE_EPOCHS = EPOCHS
+#: ``sklearn-ser compare --features whisper``: the encoder layer (the pretrained recipe's,
+#: chosen on validation speakers and corpora), the 20-ms frames averaged into one (80 ms:
+#: the networks read a quarter of the frames at the same inner-validation UAR) and the
+#: epochs (the frames are already good features, and no augmented views are drawn). The
+#: inner-validation figures behind them are in docs/accuracy.rst ("The study at corpus
+#: scale").
+WHISPER_LAYER = 3
+WHISPER_STRIDE = 4
+WHISPER_EPOCHS = 6
 #: The demo corpus of the command line: speakers, and clips per speaker and emotion.
 DEMO_SPEAKERS = 6
 DEMO_CLIPS_PER_EMOTION = 4

@@ -494,6 +494,22 @@ def test_evaluate_on_real_emodb(capsys, model_path, tmp_path):
     assert 0.0 <= metrics["accuracy"] <= (127 + 62) / 270
 
 
+@pytest.mark.data
+def test_compare_on_a_recorded_corpus_learns_from_whisper_frames(tmp_path):
+    """--features auto: Whisper's frames on recorded speech (and log-mel on the demo)."""
+    if not (EMODB / "wav").is_dir():
+        pytest.skip(f"real EmoDB copy not found at {EMODB}")
+    status, out, err, _ = run_captured(
+        ["compare", "--corpus", "emodb", "--data-dir", str(EMODB), "--emotions", "angry",
+         "sad", "--cv", "2", "--archs", "cnn", "--epochs", "1", "--no-ensemble", "--quiet"],
+        tmp_path)
+    assert status == 0, err
+    assert "features: Whisper base encoder layer 3" in out and "augmentation: none" in out
+    status, _, err, _ = run_captured(["compare", "--corpus", "emodb", "--data-dir", str(EMODB),
+                                      "--augment", "noise"], tmp_path)
+    assert status == 1 and "--features mel" in err
+
+
 # ------------------------------------------------------------------ progress
 
 class _Terminal(StringIO):
@@ -598,6 +614,25 @@ def test_compare_resumes_from_its_out_folder_and_starts_fresh_on_a_change(study,
     assert not (out / "confusion_cnn_gru.png").exists()  # nothing left of the other study
 
 
+def test_compare_on_whisper_frames(tmp_path):
+    """--features whisper: the recipe's layer, 80-ms frames, its own epochs, no views."""
+    status, out, err, _ = run_captured(["compare", *TINY_DATA, "--features", "whisper",
+                                        "--cv", "2", "--archs", "cnn", "--no-ensemble",
+                                        "--quiet"], tmp_path)
+    assert status == 0, err
+    assert ("6 epochs, features: Whisper base encoder layer 3 (512 values every 80 ms), "
+            "augmentation: none") in out
+    assert [line.split()[0] for line in out.splitlines()[-1:]] == ["cnn"]
+
+
+def test_compare_with_the_recipe_as_a_baseline(tmp_path):
+    status, out, err, _ = run_captured(["compare", *TINY_DATA, "--archs", "none", "--cv", "2",
+                                        "--baselines", "whisper+logreg", "--quiet"], tmp_path)
+    assert status == 0, err
+    assert "baselines: whisper+logreg" in out
+    assert out.splitlines()[-1].split()[0] == "whisper+logreg"
+
+
 @pytest.mark.parametrize("argv, fragments", [
     (["--early-stopping", "3"], ["--early-stopping", "--validation-fraction"]),
     (["--features", "whisper", "--augment", "noise"], ["--augment", "Whisper frames"]),
@@ -627,7 +662,8 @@ def test_feature_options_in_the_help(capsys):
 
 
 @pytest.mark.parametrize("argv, fragments", [
-    (["compare", "--features", "wav2vec"], ["--features", "'wav2vec'", "smile-lld:SET"]),
+    (["compare", "--features", "wav2vec"], ["--features", "'wav2vec'", "smile-lld:SET",
+                                            "'whisper'"]),
     (["compare", "--baselines", "compare"], ["--baselines", "FEATURES+ESTIMATOR", "logreg"]),
     (["compare", "--baselines", "compare+knn"], ["--baselines", "'compare+knn'"]),
     (["compare", "--archs", "none"], ["--archs none", "--baselines"]),

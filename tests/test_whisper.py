@@ -61,6 +61,20 @@ def test_pooling_and_frame_sequences(clips):
         WhisperTransformer(pooling="none").fit(clips)
 
 
+def test_stride_averages_consecutive_frames(clips):
+    frames = WhisperTransformer(pooling="none", duration=1.0).fit(clips).transform(clips)
+    strided = WhisperTransformer(pooling="none", duration=1.0, stride=4).fit(clips)
+    out = strided.transform(clips)
+    # 50 frames of 20 ms give 12 of 80 ms; the last two frames are left out
+    assert strided.n_frames_ == 12 and out.shape == (3, 12, BASE.width)
+    np.testing.assert_allclose(out, frames[:, :48].reshape(3, 12, 4, -1).mean(axis=2),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"'stride'=2 .*pooling='none'"):
+        WhisperTransformer(stride=2).fit(clips)
+    with pytest.raises(ValueError, match=r"'stride'=60 is longer than the 50 encoder frames"):
+        WhisperTransformer(pooling="none", duration=1.0, stride=60).fit(clips)
+
+
 def test_a_clip_past_30_s_is_encoded_in_windows(tone):
     long = np.tile(tone(180, 1.0), 31)  # 31 s: one full window and a 1-s one
     embed = WhisperTransformer(pooling="none", duration=31.0).fit([long])

@@ -19,13 +19,15 @@ from .estimators import (
 )
 from .features import FUNCTIONALS, baseline_pipelines, parse_features
 from .output import announce_device, check_output_folder
-from .parser import PROG
+from .parser import DEMO, PROG
 from .scheduler import dask_scheduler
 
 __all__ = ["run"]
 
 #: Folder of ``--out`` that holds every finished (model, fold) of the study.
 CHECKPOINT = "checkpoint"
+#: ``--features`` default: Whisper's frames for recorded corpora, log-mel for the demo.
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,9 @@ class _WhisperFrames:
 
     @staticmethod
     def describe() -> str:
-        return "Whisper base encoder frames (512 values every 20 ms)"
+        ms = 20 * defaults.WHISPER_STRIDE
+        return (f"Whisper base encoder layer {defaults.WHISPER_LAYER} (512 values every "
+                f"{ms} ms)")
 
 
 def _quiet_tensorflow():
@@ -47,12 +51,26 @@ def _quiet_tensorflow():
     tf.get_logger().setLevel("ERROR")
 
 
+def _features(args):
+    """The parsed ``--features``; ``auto`` is Whisper's frames, or log-mel on the demo.
+
+    Whisper's frames beat the log-mel frames on recorded speech at a fraction of the
+    training (docs/accuracy.rst, "The study at corpus scale"). The demo corpus is
+    synthesised, not speech: on it the encoder's frames leave the networks near chance,
+    while the log-mel frames and their augmented views carry what the synthesiser encodes.
+    """
+    text = args.features
+    if text.strip().lower() == AUTO:
+        names, _ = check_data_options(args)
+        text = "mel" if names == [DEMO] else _WhisperFrames.text
+    if text.strip().lower() == _WhisperFrames.text:
+        return _WhisperFrames()
+    return parse_features(text, also=(AUTO, _WhisperFrames.text))
+
+
 def _models(args):
     """(features, architectures, baselines) of the options, judged before any work."""
-    if args.features.strip().lower() == "whisper":
-        features = _WhisperFrames()
-    else:
-        features = parse_features(args.features)
+    features = _features(args)
     if features.per_clip:
         name = next((k for k, v in FUNCTIONALS.items() if v == features.smile_set),
                     f"smile:{features.smile_set}")
@@ -78,12 +96,23 @@ def _transformer(args, features, augment):
     if not isinstance(features, _WhisperFrames):
         return make_transformer(args, features, augment)
     if args.augment is not None and augment is not None:
-        raise CommandError("--augment: Whisper frames are computed on the clean clips only; "
-                           "leave --augment out (or give --augment none).")
+        raise CommandError("--augment: Whisper frames (the --features default for recorded "
+                           "corpora) are computed on the clean clips only; leave --augment "
+                           "out, or give --features mel to train on augmented log-mel "
+                           "frames.")
     from ..transformers.whisper import WhisperTransformer
 
     # trimmed like the mel frames, so that the same --duration holds the same speech
-    return WhisperTransformer(pooling="none", duration=args.duration, top_db=defaults.TOP_DB)
+    return WhisperTransformer(layer=defaults.WHISPER_LAYER, stride=defaults.WHISPER_STRIDE,
+                              pooling="none", duration=args.duration, top_db=defaults.TOP_DB)
+
+
+def _epochs(args, features) -> int:
+    """``--epochs``, or the default of the features (fewer for Whisper's frames)."""
+    if args.epochs is not None:
+        return args.epochs
+    whisper = isinstance(features, _WhisperFrames)
+    return defaults.WHISPER_EPOCHS if whisper else defaults.COMPARE_EPOCHS
 
 
 def _classifier_params(args) -> dict:
@@ -109,6 +138,7 @@ def run(args, console) -> int:
 
 def _run(args, console) -> int:
     features, archs, baselines = _models(args)
+    args.epochs = _epochs(args, features)
     whisper = isinstance(features, _WhisperFrames)
     augment = None if whisper and args.augment is None else augmentations(args.augment)
     if args.cv == "corpus" and len(args.corpus) < 2:

@@ -13,6 +13,8 @@ The vocabulary, judged before any data is loaded:
 A baseline is ``FUNCTIONALS+ESTIMATOR`` (``compare+logreg``, ``egemaps+svc``): StandardScaler
 and the estimator of :data:`ESTIMATORS` on those functionals. openSMILE is an optional extra;
 asking for it without the package is a one-line error saying how to install it.
+``whisper+logreg`` is :func:`sklearn_ser.pretrained.recipe` (Whisper's encoder pooled over
+each whole clip); ``whisper+svc`` the same features with the SVC.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ FUNCTIONALS = {"egemaps": "eGeMAPSv02", "compare": "ComParE_2016"}
 #: Classical estimators behind StandardScaler, by name, with the regularisation found best on
 #: EmoDB's held-out speakers with ComParE_2016 (the figures are in docs/accuracy.rst).
 ESTIMATORS = ("logreg", "svc")
+#: The baseline features of the pretrained recipe: Whisper's encoder pooled per clip.
+WHISPER = "whisper"
 _SMILE, _SMILE_LLD = "smile:", "smile-lld:"
 _SYNTAX = (f"'mel', 'smile-lld:SET', {', '.join(repr(k) for k in FUNCTIONALS)} or "
            "'smile:SET' (SET: an openSMILE feature set such as eGeMAPSv02)")
@@ -49,6 +53,8 @@ class FeatureSet:
         return self.kind == "functionals"
 
     def describe(self) -> str:
+        if self.kind == WHISPER:
+            return "Whisper base encoder, mean and std over each clip"
         if self.kind == "frames":
             return "mel (AudioFeatureTransformer frame features)"
         what = "functionals" if self.per_clip else "low-level descriptors"
@@ -70,8 +76,12 @@ def _smile_set(name, option, text):
     return by_lower[name.lower()]
 
 
-def parse_features(text, option="--features") -> FeatureSet:
-    """``text`` as a :class:`FeatureSet`; an openSMILE set is checked against the package."""
+def parse_features(text, option="--features", *, also=()) -> FeatureSet:
+    """``text`` as a :class:`FeatureSet`; an openSMILE set is checked against the package.
+
+    ``also`` names further choices the command accepts itself (they are only listed in the
+    error of an unknown set).
+    """
     lowered = text.strip().lower()
     if lowered == "mel":
         return FeatureSet(text, "frames")
@@ -80,7 +90,8 @@ def parse_features(text, option="--features") -> FeatureSet:
     for prefix, kind in ((_SMILE_LLD, "lld"), (_SMILE, "functionals")):
         if lowered.startswith(prefix) and lowered[len(prefix):]:
             return FeatureSet(text, kind, _smile_set(text.strip()[len(prefix):], option, text))
-    raise CommandError(f"{option}: unknown feature set {text!r}; choose from {_SYNTAX}.")
+    choices = "".join(f"{c!r}, " for c in also) + _SYNTAX
+    raise CommandError(f"{option}: unknown feature set {text!r}; choose from {choices}.")
 
 
 def make_features(features: FeatureSet, *, duration, augment, n_jobs, random_state,
@@ -116,14 +127,20 @@ def make_features(features: FeatureSet, *, duration, augment, n_jobs, random_sta
 
 def classical_pipeline(features: FeatureSet, estimator: str, *, n_jobs=None,
                        random_state=None, verbose=0, memory=None):
-    """``Pipeline([features, StandardScaler, estimator])`` on openSMILE functionals."""
+    """``Pipeline([features, StandardScaler, estimator])`` on openSMILE functionals, or the
+    pretrained recipe's pipeline on Whisper's pooled encoder (``whisper``)."""
     from ..transformers.smile import make_functionals_pipeline
 
-    final = None  # the logistic regression of defaults.FUNCTIONALS_C
+    final = None  # the logistic regression of defaults.FUNCTIONALS_C, or the recipe's
     if estimator == "svc":
         from sklearn.svm import SVC
 
         final = SVC(class_weight="balanced", random_state=random_state)
+    if features.kind == WHISPER:
+        from ..pretrained import recipe
+
+        model = recipe(random_state=random_state, verbose=verbose)
+        return model if final is None else model.set_params(clf=final)
     return make_functionals_pipeline(features.smile_set, estimator=final,
                                      input_sr=defaults.SAMPLE_RATE, n_jobs=n_jobs,
                                      verbose=verbose, memory=memory)
@@ -135,12 +152,16 @@ def parse_baseline(text, option="--baselines") -> tuple[FeatureSet, str]:
     if not plus or estimator.lower() not in ESTIMATORS or not features:
         raise CommandError(
             f"{option}: {text!r} is not FEATURES+ESTIMATOR; FEATURES: "
-            f"{', '.join(FUNCTIONALS)} or smile:SET (openSMILE functionals), ESTIMATOR: "
-            f"{', '.join(ESTIMATORS)} (e.g. compare+logreg).")
+            f"{', '.join(FUNCTIONALS)}, smile:SET (openSMILE functionals) or {WHISPER} "
+            f"(Whisper's encoder, pooled), ESTIMATOR: {', '.join(ESTIMATORS)} (e.g. "
+            "compare+logreg).")
+    if features.strip().lower() == WHISPER:
+        return FeatureSet(features, WHISPER), estimator.lower()
     parsed = parse_features(features, option)
     if not parsed.per_clip:
         raise CommandError(f"{option} {text}: a baseline learns from openSMILE functionals "
-                           f"({', '.join(FUNCTIONALS)}, smile:SET), not from {features}.")
+                           f"({', '.join(FUNCTIONALS)}, smile:SET) or {WHISPER}, not from "
+                           f"{features}.")
     return parsed, estimator.lower()
 
 

@@ -83,16 +83,16 @@ _FRAME_FEATURES = ("'mel' (the library's frame features, the default) or 'smile-
                    "as frame sequences; needs the opensmile extra)")
 
 
-def _add_feature_options(parser, *, features_help):
+def _add_feature_options(parser, *, features_help, features="mel"):
     group = parser.add_argument_group("features")
-    group.add_argument("--features", default="mel", metavar="SET", help=features_help)
+    group.add_argument("--features", default=features, metavar="SET", help=features_help)
     # default None: "not given", so that functionals (no views) need no --augment none
     group.add_argument(
         "--augment", nargs="*", metavar="NAME", default=None,
         help="augmented views of every training clip (never of test clips): any of "
              f"{', '.join(AUGMENTATIONS)}, or 'none' (default: "
              f"{', '.join(defaults.AUGMENTATIONS)}, the seed's recipe; none for openSMILE "
-             "functionals)")
+             "functionals and Whisper frames)")
     group.add_argument("--no-augment", action="store_const", const=["none"], dest="augment",
                        help="train on the clean clips only (same as --augment none)")
     group.add_argument("--duration", type=options.positive_float,
@@ -102,10 +102,10 @@ def _add_feature_options(parser, *, features_help):
     _add_n_jobs(group)
 
 
-def _add_model_options(parser, *, epochs):
+def _add_model_options(parser, *, epochs, epochs_help=None):
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=options.positive_int, default=epochs, metavar="N",
-                       help=f"training epochs (default: {epochs})")
+                       help=epochs_help or f"training epochs (default: {epochs})")
     group.add_argument("--batch-size", type=options.positive_int, default=defaults.BATCH_SIZE,
                        metavar="N", help=f"training rows per step (default: "
                                          f"{defaults.BATCH_SIZE})")
@@ -145,17 +145,23 @@ def _add_compare(sub):
             f"of {defaults.DEMO_SPEAKERS} speakers x 6 emotions x "
             f"{defaults.DEMO_CLIPS_PER_EMOTION} clips of {defaults.CLIP_DURATION:g} s, "
             f"{defaults.COMPARE_CV} folds, {defaults.COMPARE_EPOCHS} epochs, five "
-            "augmentations) finish in under 10 minutes on 2 CPU cores; real corpora and "
-            "more epochs take proportionally longer. Progress is one line per finished model "
+            "augmentations) finish in under 10 minutes on 2 CPU cores. On a recorded corpus "
+            "the architectures learn from Whisper's encoder frames (--features auto), "
+            f"{defaults.WHISPER_EPOCHS} epochs each: all of CREMA-D (7,442 clips) with --cv 5 "
+            "takes under 30 minutes (docs/accuracy.rst). Progress is one line per finished model "
             "with its fold UAR and the study's ETA (on a terminal also a bar per level)."),
     )
     _add_data_options(compare, demo_note=_SEED_DEMO)
-    _add_feature_options(compare, features_help=(
-        f"what the architectures learn from: {_FRAME_FEATURES}, or 'whisper' (the frames "
-        "of Whisper base's encoder, 512 values every 20 ms, extracted once for all folds; "
-        "no augmentation; needs the Whisper weights). openSMILE functionals (one vector "
-        "per clip) go to classical rows: see --baselines"))
-    _add_model_options(compare, epochs=defaults.COMPARE_EPOCHS)
+    _add_feature_options(compare, features="auto", features_help=(
+        f"what the architectures learn from: 'whisper' (layer {defaults.WHISPER_LAYER} of "
+        f"Whisper base's encoder, 512 values every {20 * defaults.WHISPER_STRIDE} ms, "
+        "extracted once for all folds; no augmentation; the weights install with the "
+        f"package), {_FRAME_FEATURES}, or 'auto' (the default: whisper for recorded "
+        "corpora, mel for the synthetic demo corpus, which is not speech). openSMILE "
+        "functionals (one vector per clip) go to classical rows: see --baselines"))
+    _add_model_options(compare, epochs=None, epochs_help=(
+        f"training epochs (default: {defaults.COMPARE_EPOCHS}; {defaults.WHISPER_EPOCHS} "
+        "with --features whisper)"))
     compare.add_argument(
         "--views-per-epoch", type=options.positive_int, default=None, metavar="N",
         help="augmented views of each training clip an epoch trains on, drawn anew every "
@@ -187,9 +193,10 @@ def _add_compare(sub):
              "StandardScaler + an estimator (logreg: LogisticRegression(C="
              f"{defaults.FUNCTIONALS_C}, class_weight='balanced'); svc: "
              "SVC(class_weight='balanced')), e.g. "
-             "--baselines compare+logreg egemaps+svc; each uses every whole clip (not "
-             "--duration) and no augmentation; needs the opensmile extra. With --archs none, "
-             "only the baselines run")
+             "--baselines compare+logreg egemaps+svc (needs the opensmile extra); or "
+             "whisper+logreg, the pretrained model's recipe (Whisper's encoder pooled over "
+             "the clip, StandardScaler, LogisticRegression). Each uses every whole clip (not "
+             "--duration) and no augmentation. With --archs none, only the baselines run")
     compare.add_argument("--out", metavar="DIR",
                          help="write the report here: results_folds.csv, "
                               "results_summary.csv, results.json, report.md, "

@@ -18,11 +18,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from .. import defaults
+
 __all__ = ["RECIPE_C", "RECIPE_LAYER", "adapt", "recipe"]
 
 #: The encoder layer and the inverse L2 strength of the head, chosen on validation speakers
 #: and corpora inside the training data (docs/accuracy.rst, "Whisper's encoder").
-RECIPE_LAYER = 3
+RECIPE_LAYER = defaults.WHISPER_LAYER
 RECIPE_C = 0.01
 
 

@@ -19,6 +19,10 @@ POOLINGS = ("mean", "mean_std", "none")
 class PoolingMixin:
     """Names, output array and pooling of an estimator with ``pooling`` and ``n_frames_``."""
 
+    #: Encoder frames averaged into one output frame (``pooling="none"``); an estimator
+    #: with a ``stride`` parameter overrides it.
+    stride = 1
+
     def _check_pooling(self) -> None:
         if self.pooling == "none" and self.duration is None:
             raise ValueError(
@@ -39,7 +43,10 @@ class PoolingMixin:
 
     def _pool(self, h: np.ndarray) -> np.ndarray:
         if self.pooling == "none":
-            return h[: self.n_frames_]
+            if self.stride == 1:
+                return h[: self.n_frames_]
+            h = h[: self.n_frames_ * self.stride]
+            return h.reshape(self.n_frames_, self.stride, -1).mean(axis=1)
         if self.pooling == "mean":
             return h.mean(axis=0)
         return np.concatenate([h.mean(axis=0), h.std(axis=0)])

@@ -127,6 +127,11 @@ class WhisperTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMixin, Base
     layer : int, default=-1
         The encoder layer whose output is pooled, 1 to the number of layers (6 for
         ``whisper-base``); -1 is the last. A middle layer runs only the layers up to it.
+    stride : int, default=1
+        With ``pooling="none"``, each output frame is the mean of this many consecutive
+        20-ms encoder frames (2: 40-ms frames). A network reading the sequence then costs
+        about ``1 / stride`` as much, and the encoder's neighbouring frames are much alike.
+        Must be 1 for the other poolings.
     pooling : {"mean", "mean_std", "none"}, default="mean_std"
         ``"mean"``: ``(n_samples, width)``; ``"mean_std"``: the mean and the standard
         deviation over frames, ``(n_samples, 2 * width)``; ``"none"``: the frame sequences
@@ -198,6 +203,7 @@ class WhisperTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMixin, Base
         **FRONT_END_CONSTRAINTS,
         "backbone": [str],
         "layer": [Integral],
+        "stride": [Interval(Integral, 1, None, closed="left")],
         "pooling": [StrOptions(set(POOLINGS))],
         "bucket": [Interval(Real, 0, 30, closed="right")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -207,12 +213,14 @@ class WhisperTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMixin, Base
         "allow_download": ["boolean"],
     }
 
-    def __init__(self, backbone="whisper-base", *, layer=-1, pooling="mean_std", duration=None,
+    def __init__(self, backbone="whisper-base", *, layer=-1, stride=1, pooling="mean_std",
+                 duration=None,
                  top_db=None, pad_mode="constant", input_sr=None, bucket=0.5, batch_size=16,
                  compute_type="int8", n_threads=0, model_dir=None, allow_download=True,
                  truncated="error", verbose=0):
         self.backbone = backbone
         self.layer = layer
+        self.stride = stride
         self.pooling = pooling
         self.duration = duration
         self.top_db = top_db
@@ -239,6 +247,9 @@ class WhisperTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMixin, Base
             raise ValueError(f"Parameter 'layer'={self.layer} is out of range: {self.backbone} "
                              f"has layers 1 to {spec.n_layers} (-1 is the last).")
         self._check_pooling()
+        if self.stride != 1 and self.pooling != "none":
+            raise ValueError(f"Parameter 'stride'={self.stride} averages frames of a sequence: "
+                             f"it needs pooling='none' (got pooling={self.pooling!r}).")
         self.n_layers_ = spec.n_layers if self.layer == -1 else int(self.layer)
         self.width_ = spec.width
         self.sampling_rate_ = SAMPLE_RATE
@@ -246,8 +257,12 @@ class WhisperTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMixin, Base
         self.n_frames_ = None
         if self.pooling == "none":
             n = round(self.duration * SAMPLE_RATE)
-            self.n_frames_ = sum(encoder_frames(min(_WINDOW, n - s) // HOP_LENGTH)
-                                 for s in range(0, n, _WINDOW))
+            frames = sum(encoder_frames(min(_WINDOW, n - s) // HOP_LENGTH)
+                         for s in range(0, n, _WINDOW))
+            if frames < self.stride:
+                raise ValueError(f"Parameter 'stride'={self.stride} is longer than the "
+                                 f"{frames} encoder frames of a {self.duration}-s clip.")
+            self.n_frames_ = frames // self.stride
         self._encoder()  # weights missing or altered: say so now, not at transform
         self._set_feature_names("whisper", self.width_)
         return self
@@ -298,7 +313,7 @@ class WhisperTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMixin, Base
 
     def _settings(self) -> tuple:
         """Everything besides the clip that changes its embedding (the cache key)."""
-        return (self.model_sha256_, self.n_layers_, self.compute_type, self.pooling,
+        return (self.model_sha256_, self.n_layers_, self.compute_type, self.pooling, self.stride,
                 self.duration, self.top_db, self.pad_mode, self.input_sr, float(self.bucket),
                 self.truncated)
 
