@@ -29,6 +29,22 @@ class PoolingMixin:
                 "Parameter 'pooling'='none' returns frame sequences, whose length follows the "
                 "clip's: set 'duration' so that every clip gives the same number of frames.")
 
+    def _fit_output(self, prefix: str, width: int, frames_of) -> None:
+        """Set ``n_frames_`` and the feature names at the end of ``fit``.
+
+        ``frames_of(n_samples)`` is the number of encoder frames of a clip of that many
+        samples at ``sampling_rate_``; it is asked only for frame sequences
+        (``pooling="none"``), of a ``duration``-s clip.
+        """
+        self.n_frames_ = None
+        if self.pooling == "none":
+            frames = frames_of(round(self.duration * self.sampling_rate_))
+            if frames < self.stride:
+                raise ValueError(f"Parameter 'stride'={self.stride} is longer than the "
+                                 f"{frames} encoder frames of a {self.duration}-s clip.")
+            self.n_frames_ = frames // self.stride
+        self._set_feature_names(prefix, width)
+
     def _set_feature_names(self, prefix: str, width: int) -> None:
         names = [f"{prefix}_{i}" for i in range(width)]
         if self.pooling == "mean_std":

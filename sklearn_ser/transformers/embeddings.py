@@ -259,11 +259,8 @@ class SpeechEmbeddingTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMix
             )
         self.hidden_size_ = int(network.config.hidden_size)  # Whisper maps it to d_model
         self.sampling_rate_ = int(extractor.sampling_rate)
-        self.n_frames_ = None
-        if self.pooling == "none":
-            n_samples = round(self.duration * self.sampling_rate_)
-            self.n_frames_ = self._valid_frames(network, extractor, [n_samples])[0]
-        self._set_feature_names("emb", self.hidden_size_)
+        self._fit_output("emb", self.hidden_size_,
+                         lambda n: self._valid_frames(network, extractor, [n])[0])
         return self
 
     def transform(self, X):

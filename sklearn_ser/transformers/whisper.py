@@ -47,6 +47,12 @@ _WINDOW = MAX_FRAMES * HOP_LENGTH
 _CHUNK = 64
 
 
+def _clip_frames(n_samples: int) -> int:
+    """Encoder frames of a clip of ``n_samples`` at 16 kHz, encoded in 30-s windows."""
+    return sum(encoder_frames(min(_WINDOW, n_samples - s) // HOP_LENGTH)
+               for s in range(0, n_samples, _WINDOW))
+
+
 class _EmbeddingCache:
     """Least-recently-used results by (settings, clip content), bounded in bytes.
 
@@ -254,17 +260,8 @@ class WhisperTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMixin, Base
         self.width_ = spec.width
         self.sampling_rate_ = SAMPLE_RATE
         self.model_sha256_ = spec.files["model.bin"].sha256
-        self.n_frames_ = None
-        if self.pooling == "none":
-            n = round(self.duration * SAMPLE_RATE)
-            frames = sum(encoder_frames(min(_WINDOW, n - s) // HOP_LENGTH)
-                         for s in range(0, n, _WINDOW))
-            if frames < self.stride:
-                raise ValueError(f"Parameter 'stride'={self.stride} is longer than the "
-                                 f"{frames} encoder frames of a {self.duration}-s clip.")
-            self.n_frames_ = frames // self.stride
+        self._fit_output("whisper", self.width_, _clip_frames)
         self._encoder()  # weights missing or altered: say so now, not at transform
-        self._set_feature_names("whisper", self.width_)
         return self
 
     def transform(self, X):
