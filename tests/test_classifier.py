@@ -661,3 +661,20 @@ def test_missing_labels_are_named_not_a_type_error(data):
     y[[3, 7]] = None
     with pytest.raises(ValueError, match=r"2 missing label\(s\) \(None\), at positions \[3, 7\]"):
         tiny().fit(X, y)
+
+
+def test_a_finished_fit_keeps_no_reference_to_its_training_features():
+    """Studies fit dozens of networks in one process: each fit's features must be freed."""
+    import gc
+    import weakref
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((24, 6, 5)).astype(np.float32)
+    y = np.repeat(["a", "b"], 12)
+    alive = weakref.ref(X)
+    clf = SERClassifier(arch="cnn", epochs=1, batch_size=8, random_state=0,
+                        model__filters=4, model__dense_units=None).fit(X, y)
+    del X
+    gc.collect()
+    assert alive() is None
+    assert clf.predict(rng.standard_normal((3, 6, 5)).astype(np.float32)).shape == (3,)

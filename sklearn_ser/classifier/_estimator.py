@@ -389,7 +389,7 @@ class SERClassifier(_Inference, KerasClassifier):
             batch_size=fit_args.pop("batch_size", self.batch_size),
             shuffle=fit_args.pop("shuffle", True), mixup=self.mixup)
         monitor = "loss" if val is None else "val_loss"
-        with seeded(seed), single_frame_quiet(self.input_shape_[0]):
+        with seeded(seed), single_frame_quiet(self.input_shape_[0]), batches:
             self.model_ = self._compiled_model(builder, hyper, routed, X, rows[train],
                                                n_steps=self.epochs * len(batches))
             callbacks, stopper = schedule_callbacks(

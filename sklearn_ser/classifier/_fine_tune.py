@@ -90,7 +90,7 @@ def continue_training(classifier, X, y, *, epochs, learning_rate, views_per_epoc
     # the fine-tuning rate replaces the optimizer's own, as the library default does in fit
     arguments = compile_arguments(classifier._scikeras_compile_kwargs(), "cosine",
                                   epochs * len(batches), default_learning_rate=learning_rate)
-    with seeded(seed), single_frame_quiet(classifier.input_shape_[0]):
+    with seeded(seed), single_frame_quiet(classifier.input_shape_[0]), batches:
         classifier.model_.compile(**arguments)
         history = classifier.model_.fit(batches, epochs=epochs, verbose=classifier.verbose,
                                         shuffle=False)
