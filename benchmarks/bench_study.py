@@ -12,7 +12,13 @@ so both read identical files). The other revision runs from a git worktree throu
 Every run appends a JSON line to ``bench_study.jsonl`` (command, wall time, load average,
 per-model UAR and fit time from the run's ``results_summary.csv``), and the script prints
 the table and the wall-time ratio. Options after ``--`` go to both commands; ``--new-args``
-only to this code (e.g. ``--features whisper``, which the other revision may not have).
+only to this code (e.g. ``--features whisper``, which the other revision may not have) and
+``--other-args`` only to the other (e.g. fewer ``--epochs`` than its default, to keep the
+run short)::
+
+    git worktree add /tmp/ser_main32 d52a8c9
+    python benchmarks/bench_study.py --other /tmp/ser_main32 --actors 20 --cv 3 \
+        --other-args "--epochs 5"
 """
 
 from __future__ import annotations
@@ -91,6 +97,7 @@ def main(argv=None):
     parser.add_argument("--actors", type=int, default=20, help="CREMA-D actors (default 20)")
     parser.add_argument("--cv", default="3", help="--cv of both commands (default 3)")
     parser.add_argument("--new-args", default="", help="options for this code only")
+    parser.add_argument("--other-args", default="", help="options for the other code only")
     parser.add_argument("--only", choices=("new", "other"), help="run one side only")
     parser.add_argument("common", nargs="*", help="options of both commands (after --)")
     options = parser.parse_args(argv)
@@ -98,7 +105,7 @@ def main(argv=None):
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_study_") as tmp:
         data = subset(Path(tmp) / "crema_d", options.actors)
-        sides = [("other", options.other, common),
+        sides = [("other", options.other, [*common, *shlex.split(options.other_args)]),
                  ("new", ROOT, [*common, *shlex.split(options.new_args)])]
         for name, code, args in sides:
             if options.only not in (None, name):
