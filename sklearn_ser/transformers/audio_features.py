@@ -69,10 +69,8 @@ class AudioFeatureTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator
     top_db : float or None, default=30.0
         Leading and trailing audio quieter than this many dB below the peak is trimmed.
         None disables trimming. A clip that is silent throughout is kept untrimmed.
-    truncated : {"error", "warn"}, default="error"
-        {{truncated}}
-    pad_mode : {"constant", "wrap"}, default="constant"
-        {{pad_mode}}
+    {{truncated}}
+    {{pad_mode}}
         Repeating keeps every frame speech, so statistics over a clip (and the per-clip
         centring of :class:`~sklearn_ser.SERClassifier`) do not depend on how short the clip
         was: use it when ``duration`` is longer than most clips (:doc:`/accuracy` has the

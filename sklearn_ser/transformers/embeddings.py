@@ -121,8 +121,7 @@ class SpeechEmbeddingTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMix
         clips unless cropped).
     top_db : float or None, default=None
         Trim leading and trailing audio quieter than this many dB below the peak.
-    pad_mode : {"constant", "wrap"}, default="constant"
-        {{pad_mode}}
+    {{pad_mode}}
     input_sr : int or None, default=None
         Sample rate of in-memory waveforms; None means they are at the model's rate.
     batch_size : int, default=8
@@ -136,8 +135,7 @@ class SpeechEmbeddingTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMix
         Git revision (branch, tag or commit) of a Hub model, to pin the weights.
     cache_dir : str, path-like or None, default=None
         Where Hub downloads are kept (None: the Hugging Face default).
-    truncated : {"error", "warn"}, default="error"
-        {{truncated}}
+    {{truncated}}
     verbose : int, default=0
         Show a progress bar over batches when > 0.
 

@@ -90,14 +90,12 @@ class OpenSmileTransformer(ClipFeaturesMixin, TransformerMixin, BaseEstimator):
         Peak-normalise each clip (just below full scale: openSMILE reads 16-bit audio).
         Without it, samples beyond full scale (the overshoot of lossy codecs) are saturated
         as in a 16-bit conversion, and a waveform peaking above 2.0 is refused.
-    pad_mode : {"constant", "wrap"}, default="constant"
-        {{pad_mode}}
+    {{pad_mode}}
     augment : None or sequence, default=None
         Augmented views added by ``fit_transform`` (LLD levels only), as in
         :class:`~sklearn_ser.AudioFeatureTransformer`: names from
         :data:`sklearn_ser.frontend.augment.AUGMENTATIONS`, ``(name, params)`` pairs or callables.
-    truncated : {"error", "warn"}, default="error"
-        {{truncated}}
+    {{truncated}}
     n_jobs : int or None, default=None
         Clips processed in parallel with joblib (-1: all cores). Each worker process builds
         its own openSMILE object on first use.

@@ -148,8 +148,7 @@ class WhisperTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMixin, Base
         None keeps each clip's length.
     top_db : float or None, default=None
         Trim leading and trailing audio quieter than this many dB below the peak.
-    pad_mode : {"constant", "wrap"}, default="constant"
-        {{pad_mode}}
+    {{pad_mode}}
     input_sr : int or None, default=None
         Sample rate of in-memory waveforms; None means 16 kHz.
     bucket : float, default=0.5
@@ -167,8 +166,7 @@ class WhisperTransformer(PoolingMixin, ClipFeaturesMixin, TransformerMixin, Base
     allow_download : bool, default=True
         Whether the weights may be downloaded from the Hugging Face Hub when no local
         source has them.
-    truncated : {"error", "warn"}, default="error"
-        {{truncated}}
+    {{truncated}}
     verbose : int, default=0
         Show a progress bar over clips when > 0.
 

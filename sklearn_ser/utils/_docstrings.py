@@ -38,15 +38,18 @@ rng : numpy.random.Generator
 
 #: The shared sections, by placeholder name.
 SECTIONS: Mapping[str, str] = {
-    # descriptions of the front-end parameters of every audio transformer
+    # the front-end parameters every audio transformer has, whole (name, type, default)
     "pad_mode": (
-        "How a clip shorter than ``duration`` (after trimming) is filled: ``\"constant\"``\n"
-        "appends silence, ``\"wrap\"`` repeats it from its start."
+        'pad_mode : {"constant", "wrap"}, default="constant"\n'
+        "    How a clip shorter than ``duration`` (after trimming) is filled: ``\"constant\"``\n"
+        "    appends silence, ``\"wrap\"`` repeats it from its start."
     ),
     "truncated": (
-        "A file holding fewer samples than its header declares (cut short by a failed copy\n"
-        "or download, or forged) raises an :class:`~sklearn_ser.frontend.decode.AudioInputError`\n"
-        "naming it; ``\"warn\"`` uses the samples present and warns."
+        'truncated : {"error", "warn"}, default="error"\n'
+        "    A file holding fewer samples than its header declares (cut short by a failed copy\n"
+        "    or download, or forged) raises an\n"
+        "    :class:`~sklearn_ser.frontend.decode.AudioInputError` naming it; ``\"warn\"`` uses\n"
+        "    the samples present and warns."
     ),
     # the audio transformers' fit, transform and fit_transform
     "clips_parameters": "Parameters\n----------\n" + _CLIPS,

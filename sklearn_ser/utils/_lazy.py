@@ -31,11 +31,11 @@ def lazy_attributes(package: str, names: dict, namespace: dict):
     Examples
     --------
     >>> from sklearn_ser.utils._lazy import lazy_attributes
-    >>> getattr_, dir_ = lazy_attributes("sklearn_ser", {"defaults": "."}, {})
-    >>> getattr_("defaults").__name__
-    'sklearn_ser.defaults'
+    >>> getattr_, dir_ = lazy_attributes("sklearn_ser", {"TOP_DB": ".defaults"}, {})
+    >>> getattr_("TOP_DB")
+    30.0
     >>> dir_()
-    ['defaults']
+    ['TOP_DB']
     """
 
     def __getattr__(name):
