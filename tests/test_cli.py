@@ -620,7 +620,8 @@ def test_compare_on_whisper_frames(tmp_path):
                                         "--cv", "2", "--archs", "cnn", "--no-ensemble",
                                         "--quiet"], tmp_path)
     assert status == 0, err
-    assert ("6 epochs, features: Whisper base encoder layer 3 (512 values every 80 ms), "
+    # 6 training clips a fold: one batch an epoch, so the epochs are capped at 100
+    assert ("100 epochs, features: Whisper base encoder layer 3 (512 values every 80 ms), "
             "augmentation: none") in out
     assert [line.split()[0] for line in out.splitlines()[-1:]] == ["cnn"]
 

@@ -40,6 +40,8 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--extra", default="{}", help="more SERClassifier parameters (JSON)")
+    parser.add_argument("--actors", type=int, default=None,
+                        help="train on the first N inner training actors only (a small corpus)")
     options = parser.parse_args(argv)
     X, y, groups = embeddings("crema_d", layer=3, pooling="none", duration=2.0, top_db=30.0)
     outer = StratifiedGroupKFold(5, shuffle=True, random_state=0)
@@ -47,6 +49,9 @@ def main(argv=None):
     inner = StratifiedGroupKFold(5, shuffle=True, random_state=1)
     fit_rows, val_rows = next(inner.split(np.zeros(len(train)), y[train], groups[train]))
     fit_rows, val_rows = train[fit_rows], train[val_rows]
+    if options.actors is not None:
+        kept = np.unique(groups[fit_rows])[:options.actors]
+        fit_rows = fit_rows[np.isin(groups[fit_rows], kept)]
     clf = SERClassifier(arch=options.arch, epochs=options.epochs, batch_size=options.batch,
                         clip_centering=bool(options.centering), random_state=options.seed,
                         **json.loads(options.extra))

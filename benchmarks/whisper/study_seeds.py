@@ -25,6 +25,7 @@ from _common import embeddings, record
 from sklearn.metrics import recall_score
 
 from sklearn_ser import SERClassifier, defaults
+from sklearn_ser.cli.compare import whisper_epochs
 from sklearn_ser.study._fit import make_splits
 
 
@@ -38,21 +39,23 @@ def main(argv=None):
     parser.add_argument("--arch", required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--cv", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=defaults.WHISPER_EPOCHS)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="default: compare's (about WHISPER_STEPS optimiser steps)")
     options = parser.parse_args(argv)
     frames, y, groups = embeddings("crema_d", layer=defaults.WHISPER_LAYER, pooling="none",
                                    duration=defaults.CLIP_DURATION, top_db=defaults.TOP_DB)
     X = strided(frames, defaults.WHISPER_STRIDE)
     del frames
+    epochs = options.epochs or whisper_epochs(len(y), options.cv, defaults.BATCH_SIZE)
     for seed in options.seeds:
         start = time.perf_counter()
         folds = []
         for train, test in make_splits(options.cv, y, groups, seed):
-            clf = SERClassifier(arch=options.arch, epochs=options.epochs, random_state=seed)
+            clf = SERClassifier(arch=options.arch, epochs=epochs, random_state=seed)
             clf.fit(X[train], y[train])
             folds.append(recall_score(y[test], clf.predict(X[test]), average="macro"))
         record("study_seeds", arch=options.arch, seed=seed, cv=options.cv,
-               epochs=options.epochs, fold_uar=[round(u, 4) for u in folds],
+               epochs=epochs, fold_uar=[round(u, 4) for u in folds],
                uar=round(float(np.mean(folds)), 4),
                wall_s=round(time.perf_counter() - start, 1))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 import time
 from dataclasses import dataclass
@@ -107,12 +108,27 @@ def _transformer(args, features, augment):
                               pooling="none", duration=args.duration, top_db=defaults.TOP_DB)
 
 
-def _epochs(args, features) -> int:
-    """``--epochs``, or the default of the features (fewer for Whisper's frames)."""
-    if args.epochs is not None:
+def _epochs(args, features):
+    """``--epochs``, or the default of the features; None: Whisper's, known with the data."""
+    if args.epochs is not None or isinstance(features, _WhisperFrames):
         return args.epochs
-    whisper = isinstance(features, _WhisperFrames)
-    return defaults.WHISPER_EPOCHS if whisper else defaults.COMPARE_EPOCHS
+    return defaults.COMPARE_EPOCHS
+
+
+def whisper_epochs(n_clips: int, n_folds: int, batch_size: int) -> int:
+    """Epochs for about :data:`~sklearn_ser.defaults.WHISPER_STEPS` optimiser steps.
+
+    A network learns from Whisper's frames in a number of steps more than of passes: on
+    1,142 training clips, 6 epochs (108 steps) left ``cnn_gru`` near chance where 30
+    reached what 6 reach on 5,950 clips (docs/accuracy.rst).
+
+    Examples
+    --------
+    >>> whisper_epochs(7438, 5, 64), whisper_epochs(1621, 3, 64), whisper_epochs(12, 2, 64)
+    (6, 33, 100)
+    """
+    batches = math.ceil(n_clips * (n_folds - 1) / n_folds / batch_size)
+    return min(defaults.WHISPER_MAX_EPOCHS, math.ceil(defaults.WHISPER_STEPS / batches))
 
 
 def _classifier_params(args) -> dict:
@@ -152,6 +168,11 @@ def _run(args, console) -> int:
     data = load_data(args, sr=getattr(transformer, "sr", defaults.SAMPLE_RATE),
                      duration=args.duration, demo_seed=demo_seed, console=console)
     console.info(f"Data: {data.source}: {data.describe()}")
+    if args.epochs is None:
+        n_folds = len(args.corpus) if args.cv == "corpus" else args.cv
+        args.epochs = params["epochs"] = whisper_epochs(len(data.y), n_folds, args.batch_size)
+        console.info(f"Training {args.epochs} epochs on Whisper's frames: about "
+                     f"{defaults.WHISPER_STEPS} optimiser steps a model (--epochs to choose).")
 
     console.info("Loading TensorFlow...")
     announce_device(console)

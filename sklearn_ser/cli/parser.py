@@ -147,8 +147,9 @@ def _add_compare(sub):
             f"{defaults.COMPARE_CV} folds, {defaults.COMPARE_EPOCHS} epochs, five "
             "augmentations) finish in under 10 minutes on 2 CPU cores. On a recorded corpus "
             "the architectures learn from Whisper's encoder frames (--features auto), "
-            f"{defaults.WHISPER_EPOCHS} epochs each: all of CREMA-D (7,442 clips) with --cv 5 "
-            "takes under 30 minutes (docs/accuracy.rst). Progress is one line per finished model "
+            "trained for about the same number of steps whatever its size: all of CREMA-D "
+            "(7,438 clips) with --cv 5 takes 21 minutes (docs/accuracy.rst). Progress is one "
+            "line per finished model "
             "with its fold UAR and the study's ETA (on a terminal also a bar per level)."),
     )
     _add_data_options(compare, demo_note=_SEED_DEMO)
@@ -160,8 +161,9 @@ def _add_compare(sub):
         "corpora, mel for the synthetic demo corpus, which is not speech). openSMILE "
         "functionals (one vector per clip) go to classical rows: see --baselines"))
     _add_model_options(compare, epochs=None, epochs_help=(
-        f"training epochs (default: {defaults.COMPARE_EPOCHS}; {defaults.WHISPER_EPOCHS} "
-        "with --features whisper)"))
+        f"training epochs (default: {defaults.COMPARE_EPOCHS}; with --features whisper, "
+        f"those that give about {defaults.WHISPER_STEPS} optimiser steps, at most "
+        f"{defaults.WHISPER_MAX_EPOCHS}: 6 on CREMA-D)"))
     compare.add_argument(
         "--views-per-epoch", type=options.positive_int, default=None, metavar="N",
         help="augmented views of each training clip an epoch trains on, drawn anew every "
