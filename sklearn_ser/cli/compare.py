@@ -18,7 +18,7 @@ from .estimators import (
     classifier_params,
     make_transformer,
 )
-from .features import FUNCTIONALS, baseline_pipelines, parse_features
+from .features import FUNCTIONALS, WHISPER, baseline_pipelines, parse_features
 from .output import announce_device, check_output_folder
 from .parser import DEMO, PROG
 from .scheduler import dask_scheduler
@@ -35,7 +35,7 @@ AUTO = "auto"
 class _WhisperFrames:
     """``--features whisper``: Whisper base's encoder frames as sequences for the networks."""
 
-    text: str = "whisper"
+    text: str = WHISPER
     per_clip: bool = False
 
     @staticmethod
